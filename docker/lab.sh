@@ -1,0 +1,576 @@
+#!/usr/bin/env bash
+# mailcheck lab: render the configuration templates of docker/ into a lab directory and start,
+# stop or inspect the lab's servers. Shared by the native lab (scripts/lab-up, scripts/lab-down)
+# and the container (docker/Dockerfile uses `lab.sh container` as its entrypoint).
+#
+# Usage: lab.sh up [VARIANT...]    render, then start DNS and the variants (default: ref weak)
+#        lab.sh down               stop everything this lab started (by pid file)
+#        lab.sh status             say what runs
+#        lab.sh container          entrypoint: up (variants from MAILCHECK_LAB_VARIANTS, default
+#                                  ref), then stay in the foreground showing the logs; stop on
+#                                  SIGTERM/SIGINT
+#        lab.sh ensure-user        create the lab's mailbox user (used by scripts/lab-install)
+#
+# Environment: MAILCHECK_LAB_DIR (default /var/lib/mailcheck-lab), MAILCHECK_LAB_WAIT (seconds
+# to wait for the ports, default 30), MAILCHECK_LAB_CONTAINER=1 (set by the Dockerfile).
+#
+# Every server binds only addresses of 127.0.100.0/24 (Linux carries all of 127/8 on lo, no
+# `ip addr add` needed). Daemons resolve through the lab DNS: natively they run in a private
+# mount namespace where the lab's resolv.conf is bind-mounted over /etc/resolv.conf (the
+# machine's resolver is untouched); in a container /etc/resolv.conf is the container's own.
+set -euo pipefail
+shopt -u patsub_replacement 2>/dev/null || true # '&' in a replacement stays a '&' (bash 5.2)
+
+# --- the lab's fixed contract (tests rely on it) ---
+readonly REF_ADDR=127.0.100.10
+readonly WEAK_ADDR=127.0.100.20
+readonly DNS_ADDR=127.0.100.53
+readonly OUTSIDE_MX_ADDR=127.0.100.99 # MX of outside.test; nothing listens there
+readonly CHECKER_ADDR=127.0.100.2     # the checker's source address; trusted by nobody
+readonly REF_PORTS=(25 587 465 143 993 110 995)
+readonly WEAK_PORTS=(25 587 143 110)
+readonly LAB_USER=mailcheck-lab
+readonly ALL_VARIANTS=(ref weak)
+
+TEMPLATES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+LAB="${MAILCHECK_LAB_DIR:-/var/lib/mailcheck-lab}"
+WAIT_SECS="${MAILCHECK_LAB_WAIT:-30}"
+IN_CONTAINER="${MAILCHECK_LAB_CONTAINER:-0}"
+
+readonly POSTFIX_MASTER=/usr/lib/postfix/sbin/master
+readonly DOVECOT=/usr/sbin/dovecot
+readonly NSD=/usr/sbin/nsd
+readonly OPENDKIM=/usr/sbin/opendkim
+
+say() { printf 'lab: %s\n' "$*"; }
+warn() { printf 'lab: warning: %s\n' "$*" >&2; }
+die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
+
+need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
+
+need_tools() {
+    local t missing=()
+    for t in postfix "$DOVECOT" "$NSD" nsd-checkconf nsd-checkzone "$OPENDKIM" openssl unshare; do
+        command -v "$t" >/dev/null || missing+=("$t")
+    done
+    ((${#missing[@]} == 0)) || die "missing ${missing[*]}: run scripts/lab-install first"
+}
+
+ensure_user() {
+    if ! getent passwd "$LAB_USER" >/dev/null; then
+        useradd --system --user-group --home-dir /nonexistent --no-create-home \
+            --shell /usr/sbin/nologin --comment "mailcheck lab mailboxes" "$LAB_USER"
+        say "created system user $LAB_USER"
+    fi
+}
+
+ports_of() { # variant
+    case $1 in
+        ref) echo "${REF_PORTS[@]}" ;;
+        weak) echo "${WEAK_PORTS[@]}" ;;
+        *) die "unknown variant '$1' (known: ${ALL_VARIANTS[*]})" ;;
+    esac
+}
+addr_of() { case $1 in ref) echo "$REF_ADDR" ;; weak) echo "$WEAK_ADDR" ;; esac; }
+
+# True when something accepts TCP connections on addr:port.
+tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+# ---------------------------------------------------------------------------------------------
+declare -A VARS=()
+
+render() { # template destination
+    local text name
+    text="$(<"$1")"
+    for name in "${!VARS[@]}"; do
+        text="${text//@"$name"@/${VARS[$name]}}"
+    done
+    if [[ $text =~ @[A-Z][A-Z0-9_]*@ ]]; then
+        die "unknown placeholder ${BASH_REMATCH[0]} in $1"
+    fi
+    printf '%s\n' "$text" >"$2"
+}
+
+# A private CA (kept across restarts while valid for 30 more days) and its server certificates.
+make_ca() {
+    local ca="$LAB/ca"
+    mkdir -p "$ca"
+    chmod 755 "$ca"
+    if [[ -s $ca/ca.pem && -s $ca/ca.key ]] &&
+        openssl x509 -in "$ca/ca.pem" -noout -checkend 2592000 >/dev/null 2>&1; then
+        return 0
+    fi
+    say "generating the lab CA ($ca/ca.pem)"
+    cat >"$ca/ca.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+x509_extensions = v3_ca
+[dn]
+O = mailcheck lab
+CN = mailcheck lab CA
+[v3_ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+EOF
+    (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$ca/ca.key")
+    openssl req -x509 -new -config "$ca/ca.cnf" -key "$ca/ca.key" -sha256 -days 3650 \
+        -set_serial "0x$(openssl rand -hex 16)" -out "$ca/ca.pem"
+    chmod 644 "$ca/ca.pem"
+    # A new CA invalidates every certificate it did not sign.
+    rm -f "$LAB/ref/tls/server.crt"
+}
+
+# Server certificate for mail.ref.test (and its address), signed by the lab CA.
+make_ref_cert() {
+    local tls="$LAB/ref/tls"
+    mkdir -p "$tls"
+    chmod 755 "$tls"
+    if [[ -s $tls/server.crt && -s $tls/server.key ]] &&
+        openssl x509 -in "$tls/server.crt" -noout -checkend 2592000 >/dev/null 2>&1 &&
+        openssl verify -CAfile "$LAB/ca/ca.pem" "$tls/server.crt" >/dev/null 2>&1; then
+        return 0
+    fi
+    say "generating the certificate of mail.ref.test"
+    cat >"$tls/server.ext" <<EOF
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:mail.ref.test, IP:$REF_ADDR
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+    (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tls/server.key")
+    openssl req -new -key "$tls/server.key" -subj "/O=mailcheck lab/CN=mail.ref.test" -out "$tls/server.csr"
+    openssl x509 -req -in "$tls/server.csr" -CA "$LAB/ca/ca.pem" -CAkey "$LAB/ca/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days 397 -sha256 -extfile "$tls/server.ext" \
+        -out "$tls/server.crt" 2>/dev/null
+    rm -f "$tls/server.csr"
+    chmod 644 "$tls/server.crt"
+}
+
+# WEAKNESS: a self-signed certificate for the wrong host name.
+make_weak_cert() {
+    local tls="$LAB/weak/tls"
+    mkdir -p "$tls"
+    chmod 755 "$tls"
+    if [[ -s $tls/server.crt && -s $tls/server.key ]] &&
+        openssl x509 -in "$tls/server.crt" -noout -checkend 2592000 >/dev/null 2>&1; then
+        return 0
+    fi
+    say "generating the self-signed certificate of the weak server (CN=wrong.example)"
+    (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tls/server.key")
+    openssl req -x509 -new -key "$tls/server.key" -subj "/CN=wrong.example" -sha256 -days 397 \
+        -addext "subjectAltName = DNS:wrong.example" -out "$tls/server.crt"
+    chmod 644 "$tls/server.crt"
+}
+
+# The test users' password (one for test@ref.test and test@weak.test), kept across restarts.
+make_password() {
+    local dir="$LAB/secrets"
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    if [[ ! -s $dir/test-password ]]; then
+        say "generating the test users' password ($dir/test-password)"
+        (umask 077 && openssl rand -base64 24 | tr -dc 'A-Za-z0-9' | head -c 24 >"$dir/test-password")
+    fi
+    chmod 600 "$dir/test-password"
+}
+
+# Dovecot passwd-file: user:{SHA512-CRYPT}hash:uid:gid::home::
+make_users() { # variant domain
+    local v=$1 domain=$2 uid gid hash file="$LAB/$1/dovecot-users"
+    uid="$(id -u "$LAB_USER")"
+    gid="$(id -g "$LAB_USER")"
+    hash="$(openssl passwd -6 -stdin <"$LAB/secrets/test-password")"
+    mkdir -p "$LAB/$v/mail"
+    chown "$LAB_USER:$LAB_USER" "$LAB/$v/mail"
+    chmod 700 "$LAB/$v/mail"
+    printf 'test@%s:{SHA512-CRYPT}%s:%s:%s::%s::\n' "$domain" "$hash" "$uid" "$gid" "$LAB/$v/mail/test" >"$file.new"
+    chown root:dovecot "$file.new"
+    chmod 640 "$file.new"
+    mv -f "$file.new" "$file"
+}
+
+# DKIM key of ref.test (selector "mail"), kept across restarts; sets VARS[DKIM_TXT].
+make_dkim() {
+    local dir="$LAB/ref/opendkim" b64 txt i
+    mkdir -p "$dir"
+    if [[ ! -s $dir/mail.private ]]; then
+        say "generating the DKIM key of ref.test (selector mail)"
+        (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$dir/mail.private")
+    fi
+    chown -R opendkim:opendkim "$dir"
+    chmod 700 "$dir"
+    chmod 600 "$dir/mail.private"
+    b64="$(openssl pkey -in "$dir/mail.private" -pubout -outform DER 2>/dev/null | base64 -w0)"
+    # A TXT string holds at most 255 bytes: split the key into quoted chunks.
+    txt='"v=DKIM1; k=rsa; "'
+    for ((i = 0; i < ${#b64}; i += 200)); do
+        if ((i == 0)); then txt+=" \"p=${b64:i:200}\""; else txt+=" \"${b64:i:200}\""; fi
+    done
+    VARS[DKIM_TXT]="$txt"
+    # The milter socket directory: opendkim's, reachable by group postfix only.
+    mkdir -p "$LAB/ref/opendkim-run"
+    chown opendkim:postfix "$LAB/ref/opendkim-run"
+    chmod 750 "$LAB/ref/opendkim-run"
+}
+
+render_dns() {
+    local z
+    mkdir -p "$LAB/dns/zones" "$LAB/dns/state"
+    chmod 755 "$LAB/dns" "$LAB/dns/zones"
+    chown nsd:nsd "$LAB/dns/state"
+    render "$TEMPLATES/dns/nsd.conf" "$LAB/dns/nsd.conf"
+    for z in "$TEMPLATES"/dns/*.zone; do
+        render "$z" "$LAB/dns/zones/$(basename "$z")"
+        nsd-checkzone "$(basename "$z" .zone)" "$LAB/dns/zones/$(basename "$z")" >/dev/null ||
+            die "zone $(basename "$z") does not load (template $z)"
+    done
+    nsd-checkconf "$LAB/dns/nsd.conf" || die "invalid $LAB/dns/nsd.conf"
+    printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$LAB/resolv.conf"
+}
+
+render_variant() { # variant
+    local v=$1 domain="$1.test" f
+    mkdir -p "$LAB/$v/postfix" "$LAB/$v/dovecot" "$LAB/$v/dovecot-state"
+    chmod 755 "$LAB/$v" "$LAB/$v/postfix" "$LAB/$v/dovecot"
+    for f in main.cf master.cf vmailbox virtual; do
+        render "$TEMPLATES/$v/$f" "$LAB/$v/postfix/$f"
+    done
+    render "$TEMPLATES/$v/dovecot.conf" "$LAB/$v/dovecot/dovecot.conf"
+    make_users "$v" "$domain"
+    if [[ $v == ref ]]; then
+        render "$TEMPLATES/ref/opendkim.conf" "$LAB/ref/opendkim/opendkim.conf"
+        chown opendkim:opendkim "$LAB/ref/opendkim/opendkim.conf"
+        chmod 644 "$LAB/ref/opendkim/opendkim.conf"
+        "$OPENDKIM" -n -x "$LAB/ref/opendkim/opendkim.conf" ||
+            die "invalid $LAB/ref/opendkim/opendkim.conf"
+    fi
+    "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf" -n >/dev/null ||
+        die "invalid $LAB/$v/dovecot/dovecot.conf"
+    # `postfix check` creates the queue subdirectories and fixes their ownership. Postfix
+    # reports to its log file, not to the terminal.
+    mkdir -p "$LAB/$v/postfix-queue"
+    chmod 755 "$LAB/$v/postfix-queue"
+    if ! postfix -c "$LAB/$v/postfix" check; then
+        tail -n 5 "$LAB/log/$v-postfix.log" >&2 || true
+        die "postfix check failed for $LAB/$v/postfix (log: $LAB/log/$v-postfix.log)"
+    fi
+}
+
+render_all() { # variants...
+    if [[ ! -d $LAB ]]; then
+        mkdir -p "$LAB"
+        chmod 755 "$LAB"
+    fi
+    # Postfix, Dovecot, NSD and OpenDKIM run as their own users and must reach their files.
+    local d="$LAB"
+    while [[ $d != / ]]; do
+        (($(stat -c '0%a' "$d") & 1)) ||
+            die "$d must be traversable by everyone (chmod o+x), or set MAILCHECK_LAB_DIR elsewhere"
+        d="$(dirname "$d")"
+    done
+    mkdir -p "$LAB/log"
+    chmod 755 "$LAB/log"
+    # Each start gets fresh logs; the previous run's stay beside them as *.log.old.
+    local f
+    for f in "$LAB"/log/*.log; do
+        [[ -e $f ]] && mv -f "$f" "$f.old"
+    done
+    VARS=([LAB]="$LAB" [REF_ADDR]="$REF_ADDR" [WEAK_ADDR]="$WEAK_ADDR" [DNS_ADDR]="$DNS_ADDR"
+        [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)")
+    make_ca
+    make_ref_cert
+    make_weak_cert
+    make_password
+    make_dkim
+    render_dns
+    local v
+    for v in "$@"; do render_variant "$v"; done
+}
+
+# ---------------------------------------------------------------------------------------------
+# Starting
+# ---------------------------------------------------------------------------------------------
+
+# Run a command so that it resolves through the lab DNS.
+with_lab_dns() {
+    if [[ $IN_CONTAINER == 1 ]]; then
+        "$@"
+    else
+        unshare --mount --propagation private -- \
+            sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$LAB/resolv.conf" "$@"
+    fi
+}
+
+prepare_resolver() {
+    if [[ $IN_CONTAINER == 1 ]]; then
+        # The container's own resolv.conf (Docker gives each container a private copy).
+        cat "$LAB/resolv.conf" >/etc/resolv.conf
+    elif ! unshare --mount --propagation private -- true 2>/dev/null; then
+        die "unshare --mount is not permitted here: the lab needs it to give its daemons the lab DNS"
+    fi
+}
+
+start_dns() {
+    say "starting NSD on $DNS_ADDR:53"
+    "$NSD" -c "$LAB/dns/nsd.conf"
+}
+
+start_variant() { # variant
+    local v=$1
+    say "starting Dovecot ($v)"
+    with_lab_dns "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf"
+    if [[ $v == ref ]]; then
+        say "starting OpenDKIM (ref)"
+        with_lab_dns "$OPENDKIM" -x "$LAB/ref/opendkim/opendkim.conf"
+    fi
+    say "starting Postfix ($v)"
+    with_lab_dns postfix -c "$LAB/$v/postfix" start 2>&1 | sed 's/^/  /'
+}
+
+show_logs() {
+    local f
+    for f in "$LAB"/log/*.log; do
+        [[ -s $f ]] || continue
+        printf '\n==> %s (last 20 lines) <==\n' "$f" >&2
+        tail -n 20 "$f" >&2
+    done
+}
+
+# The first line a server sends: plain TCP, or implicit TLS through openssl s_client.
+greeting() { # addr port plain|tls
+    local line='' fd
+    if [[ $3 == tls ]]; then
+        coproc GREET { exec timeout 5 openssl s_client -connect "$1:$2" -quiet 2>/dev/null; }
+        read -r -t 5 line <&"${GREET[0]}" || true
+        kill "$GREET_PID" 2>/dev/null || true
+        wait "$GREET_PID" 2>/dev/null || true
+    elif exec {fd}<>"/dev/tcp/$1/$2"; then
+        read -r -t 3 line <&"$fd" || true
+        exec {fd}>&-
+    fi 2>/dev/null
+    printf '%s' "${line%$'\r'}"
+}
+
+# Ready means: the service greets as it should (a listening socket alone proves little:
+# Postfix's master accepts connections even when smtpd cannot start).
+service_ready() { # addr port
+    local want mode=plain
+    case $2 in
+        25 | 587) want='220 ' ;;
+        465) want='220 ' mode=tls ;;
+        143) want='* OK' ;;
+        993) want='* OK' mode=tls ;;
+        110) want='+OK' ;;
+        995) want='+OK' mode=tls ;;
+        *) tcp_open "$1" "$2"; return ;;
+    esac
+    [[ $(greeting "$1" "$2" "$mode") == "$want"* ]]
+}
+
+wait_ready() { # variants...
+    local deadline=$((SECONDS + WAIT_SECS)) pending v p sock
+    local -A done=()
+    while :; do
+        pending=()
+        if [[ -z ${done[dns]:-} ]]; then
+            # The daemons' view of DNS: the lab zones, through the lab resolv.conf.
+            if tcp_open "$DNS_ADDR" 53 &&
+                [[ $(with_lab_dns getent ahostsv4 mail.ref.test 2>/dev/null | awk 'NR==1{print $1}') == "$REF_ADDR" ]]; then
+                done[dns]=1
+            else
+                pending+=("DNS $DNS_ADDR:53 (mail.ref.test through $LAB/resolv.conf)")
+            fi
+        fi
+        for v in "$@"; do
+            for p in $(ports_of "$v"); do
+                [[ -n ${done[$v:$p]:-} ]] && continue
+                if service_ready "$(addr_of "$v")" "$p"; then
+                    done[$v:$p]=1
+                else
+                    pending+=("$(addr_of "$v"):$p")
+                fi
+            done
+            for sock in "$LAB/$v/dovecot-run/auth-postfix" "$LAB/$v/dovecot-run/lmtp-postfix"; do
+                [[ -S $sock ]] || pending+=("$sock")
+            done
+            if [[ $v == ref && ! -S $LAB/ref/opendkim-run/opendkim.sock ]]; then
+                pending+=("$LAB/ref/opendkim-run/opendkim.sock")
+            fi
+        done
+        ((${#pending[@]} == 0)) && return 0
+        if ((SECONDS >= deadline)); then
+            printf 'lab: error: not ready after %ss: %s\n' "$WAIT_SECS" "${pending[*]}" >&2
+            show_logs
+            printf '\nlab: stop what did start with scripts/lab-down\n' >&2
+            exit 1
+        fi
+        sleep 0.3
+    done
+}
+
+summary() { # variants...
+    local v
+    cat <<EOF
+
+mailcheck lab is up (lab dir $LAB)
+  DNS       $DNS_ADDR:53 udp+tcp  authoritative for test. ref.test weak.test outside.test
+            invalid. 127.in-addr.arpa 100.0.127.in-addr.arpa
+EOF
+    for v in "$@"; do
+        case $v in
+            ref) cat <<EOF
+  ref       $REF_ADDR  mail.ref.test  hardened
+            smtp 25 (STARTTLS)  submission 587 (STARTTLS required, AUTH)  smtps 465 (AUTH)
+            imap 143 (STARTTLS)  imaps 993  pop3 110 (STLS)  pop3s 995
+            user test@ref.test  DKIM selector mail
+EOF
+                ;;
+            weak) cat <<EOF
+  weak      $WEAK_ADDR  mail.weak.test  deliberately weak
+            smtp 25  submission 587 (AUTH in cleartext)  imap 143  pop3 110  (no 465/993/995)
+            user test@weak.test
+EOF
+                ;;
+        esac
+    done
+    cat <<EOF
+  password  $LAB/secrets/test-password (both users)
+  CA        $LAB/ca/ca.pem  (mailcheck --ca-file)
+  checker   mailcheck --bind $CHECKER_ADDR --resolver $DNS_ADDR --relay-domain outside.test
+  logs      $LAB/log/
+  stop      scripts/lab-down
+EOF
+}
+
+cmd_up() { # variants...
+    need_root
+    need_tools
+    ensure_user
+    local variants=("$@") v p
+    ((${#variants[@]})) || variants=("${ALL_VARIANTS[@]}")
+    for v in "${variants[@]}"; do ports_of "$v" >/dev/null; done
+    # Refuse to start beside something that already holds a lab address (lab-up stops the
+    # lab first, so this is a stranger or a lab whose pid files are gone).
+    local endpoints=("$DNS_ADDR:53")
+    for p in "${REF_PORTS[@]}"; do endpoints+=("$REF_ADDR:$p"); done
+    for p in "${WEAK_PORTS[@]}"; do endpoints+=("$WEAK_ADDR:$p"); done
+    for p in "${endpoints[@]}"; do
+        if tcp_open "${p%:*}" "${p#*:}"; then
+            die "$p is already taken by a process this lab did not start (see ss -ltnp)"
+        fi
+    done
+    render_all "${variants[@]}"
+    prepare_resolver
+    start_dns
+    for v in "${variants[@]}"; do start_variant "$v"; done
+    wait_ready "${variants[@]}"
+    summary "${variants[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Stopping: by pid file only, after checking that the pid is the daemon this lab started.
+# ---------------------------------------------------------------------------------------------
+
+# Prints the pid in $1 if it runs $2 and, when given, its command line contains $3 or its
+# working directory is $4.
+lab_pid() { # pidfile exe [cmdline-substring] [cwd]
+    local pidfile=$1 exe=$2 want_arg=${3:-} want_cwd=${4:-} pid
+    [[ -r $pidfile ]] || return 1
+    pid="$(tr -dc '0-9' <"$pidfile")"
+    [[ -n $pid && -d /proc/$pid ]] || return 1
+    [[ $(readlink "/proc/$pid/exe" 2>/dev/null) == "$exe" ]] || return 1
+    if [[ -n $want_arg ]]; then
+        tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$want_arg" || return 1
+    fi
+    if [[ -n $want_cwd ]]; then
+        [[ $(readlink "/proc/$pid/cwd" 2>/dev/null) == "$want_cwd" ]] || return 1
+    fi
+    echo "$pid"
+}
+
+stop_pid() { # name pidfile exe [cmdline-substring] [cwd]
+    local name=$1 pidfile=$2 pid
+    if ! pid="$(lab_pid "${@:2}")"; then
+        [[ -e $pidfile ]] && { warn "$name: stale or foreign pid file $pidfile left alone"; }
+        return 0
+    fi
+    say "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do [[ -d /proc/$pid ]] || return 0; sleep 0.1; done
+    warn "$name (pid $pid) did not stop in 10 s: SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+wait_ports_closed() { # addr ports...
+    local addr=$1 p deadline=$((SECONDS + 10))
+    shift
+    for p in "$@"; do
+        while tcp_open "$addr" "$p"; do
+            ((SECONDS < deadline)) || { warn "$addr:$p still answers after stop"; break; }
+            sleep 0.1
+        done
+    done
+}
+
+cmd_down() {
+    need_root
+    local v
+    for v in "${ALL_VARIANTS[@]}"; do
+        stop_pid "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
+        stop_pid "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        stop_pid "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
+    done
+    stop_pid "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
+    # Child processes (Dovecot logins, Postfix smtpd) may hold the listening sockets a moment.
+    wait_ports_closed "$REF_ADDR" "${REF_PORTS[@]}"
+    wait_ports_closed "$WEAK_ADDR" "${WEAK_PORTS[@]}"
+    wait_ports_closed "$DNS_ADDR" 53
+    say "stopped (lab dir $LAB kept)"
+}
+
+cmd_status() {
+    local v pid running=0
+    show() { # name pidfile exe arg cwd
+        if pid="$(lab_pid "${@:2}")"; then
+            printf '  %-18s running (pid %s)\n' "$1" "$pid"
+            running=1
+        else
+            printf '  %-18s stopped\n' "$1"
+        fi
+    }
+    echo "mailcheck lab ($LAB):"
+    show "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
+    for v in "${ALL_VARIANTS[@]}"; do
+        show "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
+        [[ $v == ref ]] && show "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        show "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
+    done
+    ((running)) || return 3
+}
+
+cmd_container() {
+    IN_CONTAINER=1
+    read -r -a variants <<<"${MAILCHECK_LAB_VARIANTS:-ref}"
+    local tail_pid=
+    trap 'if [[ -n $tail_pid ]]; then kill "$tail_pid" 2>/dev/null || true; fi; cmd_down; exit 0' TERM INT
+    cmd_up "${variants[@]}"
+    # Stay in the foreground: the logs are the container's output.
+    tail -n +1 -F "$LAB"/log/*.log &
+    tail_pid=$!
+    wait "$tail_pid"
+}
+
+case "${1:-}" in
+    up) shift; cmd_up "$@" ;;
+    down) cmd_down ;;
+    status) cmd_status ;;
+    container) cmd_container ;;
+    ensure-user) need_root; ensure_user ;;
+    *) echo "usage: $0 up [ref] [weak] | down | status | container | ensure-user" >&2; exit 2 ;;
+esac

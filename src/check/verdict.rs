@@ -1,0 +1,54 @@
+//! What a check returns: a status, a one-line message and the evidence behind it. The runner
+//! adds the check's identity, the endpoint and the timing to make a `CheckResult`.
+
+use crate::outcome::Status;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub status: Status,
+    pub message: String,
+    pub evidence: Vec<String>,
+    /// Replaces the check's generic fix hint, when the verdict knows better.
+    pub fix: Option<String>,
+}
+
+impl Verdict {
+    pub fn new(status: Status, message: impl Into<String>) -> Verdict {
+        Verdict {
+            status,
+            message: message.into(),
+            evidence: Vec::new(),
+            fix: None,
+        }
+    }
+
+    pub fn pass(message: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Pass, message)
+    }
+
+    pub fn fail(message: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Fail, message)
+    }
+
+    pub fn warn(message: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Warn, message)
+    }
+
+    pub fn skip(message: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Skip, message)
+    }
+
+    pub fn error(message: impl Into<String>) -> Verdict {
+        Verdict::new(Status::Error, message)
+    }
+
+    pub fn with_evidence(mut self, evidence: impl IntoIterator<Item = String>) -> Verdict {
+        self.evidence.extend(evidence);
+        self
+    }
+
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Verdict {
+        self.fix = Some(fix.into());
+        self
+    }
+}

@@ -1,0 +1,217 @@
+//! The command line (SPEC "CLI"): clap definitions, and their conversion into validated values.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::outcome::Severity;
+use crate::report::Format;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "mailcheck",
+    version,
+    about = "Checks mail servers (SMTP, submission, SMTPS) for conformance and hardening",
+    long_about = "Checks mail servers for conformance and hardening: connects over SMTP (25, 587, 465), \
+                  prints a scored checklist with the evidence for every verdict and a fix for every failure.",
+    after_help = "Examples:\n  mailcheck run mail.example.com --relay-domain example.org\n  \
+                  mailcheck run example.com --format json > report.json\n  mailcheck list\n  \
+                  mailcheck explain smtp.relay.refused\n  mailcheck validate my-scenario.yaml\n\n\
+                  Exit codes: 0 all good, 1 a check failed, 2 usage/scenario/input error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Check one or more servers.
+    #[command(after_help = "Examples:\n  \
+        mailcheck run mail.example.com --relay-domain example.org\n  \
+        mailcheck run example.com --only 'smtp.*' --skip smtp.size.advertised\n  \
+        mailcheck run 192.0.2.25 --domain example.com --junit report.xml --min-score 90\n  \
+        mailcheck run mail.ref.test --resolver 127.0.100.53 --bind 127.0.100.2 --relay-domain outside.test")]
+    Run(Box<RunArgs>),
+    /// Print the check catalog: id, severity, title.
+    #[command(after_help = "Examples:\n  mailcheck list\n  mailcheck list --profile course")]
+    List {
+        /// Only the checks a built-in profile selects.
+        #[arg(short, long, value_name = "NAME")]
+        profile: Option<String>,
+    },
+    /// What a check verifies, why it matters and how to fix it.
+    #[command(after_help = "Examples:\n  mailcheck explain smtp.vrfy.disabled")]
+    Explain {
+        #[arg(value_name = "CHECK_ID")]
+        id: String,
+    },
+    /// Lint scenario files without touching the network.
+    #[command(after_help = "Examples:\n  mailcheck validate scenarios/default.yaml my-site.yaml")]
+    Validate {
+        #[arg(value_name = "SCENARIO.yaml", required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Host names, addresses or mail domains to check.
+    #[arg(value_name = "TARGET", required = true)]
+    pub targets: Vec<String>,
+
+    /// A YAML scenario (repeatable; applied in order).
+    #[arg(short, long = "scenario", value_name = "FILE")]
+    pub scenarios: Vec<PathBuf>,
+    /// A built-in scenario (see `mailcheck list --profile NAME`).
+    #[arg(short, long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// What goes to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Also write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+
+    /// Mail domain for DNS-based parts when it can't be derived from TARGET.
+    #[arg(long, value_name = "DOMAIN")]
+    pub domain: Option<String>,
+    /// DNS server to ask instead of the system's (repeatable), IP or IP:PORT.
+    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    pub resolver: Vec<SocketAddr>,
+    /// Extra trust anchors (PEM) for certificate checks.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Outside domain for open-relay probes; must have a real MX.
+    #[arg(long, value_name = "DOMAIN")]
+    pub relay_domain: Option<String>,
+
+    /// Only checks whose id matches GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Leave out checks whose id matches GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub skip: Vec<String>,
+
+    /// Seconds allowed for each network operation.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    pub timeout: f64,
+    /// Local address to connect from.
+    #[arg(long, value_name = "ADDR")]
+    pub bind: Option<IpAddr>,
+    /// Connections in flight per target (and targets in flight).
+    #[arg(long, value_name = "N", default_value = "4", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+    /// Exit 1 when a target scores below N, even if no check failed.
+    #[arg(long, value_name = "N", value_parser = parse_score)]
+    pub min_score: Option<f64>,
+    /// Lowest severity whose fail/error makes the exit code 1.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct OutputArgs {
+    /// No colours (NO_COLOR is honoured too).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Only summaries and failing results.
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// All evidence, and progress on stderr.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatArg {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
+}
+
+fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    text.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, 53))
+        .map_err(|_| {
+            format!("{text:?} is not an IP address or IP:PORT (e.g. 127.0.0.1 or [::1]:5353)")
+        })
+}
+
+fn parse_timeout(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 600.0 => Ok(secs),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0 and 600"
+        )),
+    }
+}
+
+fn parse_score(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(score) if (0.0..=100.0).contains(&score) => Ok(score),
+        _ => Err(format!("{text:?} is not a score between 0 and 100")),
+    }
+}
+
+fn parse_severity(text: &str) -> Result<Severity, String> {
+    Severity::parse(text)
+        .ok_or_else(|| format!("{text:?} is not one of critical, high, medium, low, info"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_forms() {
+        assert_eq!(
+            parse_resolver("127.0.100.53").unwrap(),
+            "127.0.100.53:53".parse().unwrap()
+        );
+        assert_eq!(
+            parse_resolver("127.0.0.1:5353").unwrap(),
+            "127.0.0.1:5353".parse().unwrap()
+        );
+        assert_eq!(
+            parse_resolver("[::1]:5353").unwrap(),
+            "[::1]:5353".parse().unwrap()
+        );
+        assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
+        assert!(parse_resolver("dns.example").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

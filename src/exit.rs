@@ -1,0 +1,8 @@
+//! Exit codes, the documented contract of the CLI (SPEC "Exit codes").
+
+/// Every target passed: no `fail`/`error` at or above the failing severity, score met.
+pub const OK: u8 = 0;
+/// Some check failed or could not be determined, or a score is below `--min-score`.
+pub const CHECK_FAILED: u8 = 1;
+/// Usage, scenario or input error: nothing was checked.
+pub const USAGE: u8 = 2;

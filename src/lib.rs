@@ -1,0 +1,16 @@
+//! mailcheck: checks mail servers for conformance and hardening.
+//!
+//! Stages, each in its own module and unaware of the later ones: [`scenario`] (what to check),
+//! [`runner`] (plans endpoints and runs [`check`]s over the [`probe`] transports, bounded in
+//! connections and time), [`outcome`] (the results as data), [`report`] (one file per format).
+
+pub mod app;
+pub mod check;
+pub mod cli;
+pub mod exit;
+pub mod outcome;
+pub mod probe;
+pub mod report;
+pub mod runner;
+pub mod scenario;
+pub mod target;

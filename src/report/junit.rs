@@ -1,0 +1,254 @@
+//! The JUnit XML report (SPEC "JUnit"), for CI servers' test views.
+//!
+//! One `<testsuite>` per target, named after it; one `<testcase>` per result, named
+//! `<id> @ <endpoint>` (`dns` for DNS results) with the category as `classname` and the duration.
+//! `fail` becomes `<failure>` and `error` `<error>` (message = the result's message, type = its
+//! severity), `skip` becomes `<skipped>`; `warn` passes. Every test case's `<system-out>` holds
+//! `STATUS: message`, the evidence one line each and `fix: ...`; failures and errors repeat the
+//! evidence and fix as their body, which is what Jenkins and GitLab show first. junit-report has
+//! no `<properties>`, so the score goes in the suite's `<system-out>`.
+//!
+//! Server text can hold anything; XML 1.0 cannot, so control characters are written escaped
+//! (`\u{1b}`) and a `]]>` is split across two CDATA sections.
+
+use std::io::{self, Write};
+
+use junit_report::{ReportBuilder, TestCase, TestSuite};
+use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+use super::{RenderOptions, Reporter, SUMMARY_ORDER, printable, score_label};
+use crate::outcome::{CheckResult, Report, Status, TargetReport};
+
+pub(super) struct Junit;
+
+impl Reporter for Junit {
+    fn render(
+        &self,
+        report: &Report,
+        _options: &RenderOptions,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        // The run's start, so the same report always gives the same XML.
+        let timestamp = parse_rfc3339(&report.started_at).unwrap_or_else(OffsetDateTime::now_utc);
+        let suites = report.targets.iter().map(|target| suite(target, timestamp));
+        let junit = ReportBuilder::new().add_testsuites(suites).build();
+        let mut xml = Vec::new();
+        junit.write_xml(&mut xml).map_err(io::Error::other)?;
+        let xml = String::from_utf8(xml).map_err(io::Error::other)?;
+        out.write_all(indent(&xml).as_bytes())?;
+        out.write_all(b"\n")
+    }
+}
+
+/// One element per line, indented by depth: junit-report writes everything on one line, which
+/// is hard to read in a CI artifact and to diff. Whitespace goes only between two tags, never
+/// next to text or CDATA, so no element's content changes. (quick-xml escapes `<` and `>` in
+/// attribute values, so a `>` outside CDATA always closes a tag.)
+fn indent(xml: &str) -> String {
+    const CDATA: &str = "<![CDATA[";
+    let mut out = String::with_capacity(xml.len() + xml.len() / 8);
+    let mut depth = 0usize;
+    let mut after_tag = false;
+    let mut rest = xml;
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with(CDATA) {
+            let end = rest.find("]]>").map_or(rest.len(), |at| at + 3);
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            after_tag = false;
+        } else if c == '<' {
+            let end = rest.find('>').map_or(rest.len(), |at| at + 1);
+            let tag = &rest[..end];
+            let closing = tag.starts_with("</");
+            if closing {
+                depth = depth.saturating_sub(1);
+            }
+            if after_tag {
+                out.push('\n');
+                out.extend(std::iter::repeat_n("  ", depth));
+            }
+            out.push_str(tag);
+            if !closing && !tag.ends_with("/>") && !tag.starts_with("<?") {
+                depth += 1;
+            }
+            rest = &rest[end..];
+            after_tag = true;
+        } else {
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+            after_tag = false;
+        }
+    }
+    out
+}
+
+fn suite(target: &TargetReport, timestamp: OffsetDateTime) -> TestSuite {
+    let mut suite = TestSuite::new(&xml_safe(&target.target));
+    suite.set_timestamp(timestamp);
+    suite.add_testcases(target.results.iter().map(testcase));
+
+    let counts: Vec<String> = SUMMARY_ORDER
+        .into_iter()
+        .map(|status| format!("{} {}", target.summary.count(status), status))
+        .collect();
+    let mut about = vec![format!("target: {}", target.target)];
+    if let Some(domain) = &target.domain {
+        about.push(format!("domain: {domain}"));
+    }
+    about.push(format!("addresses: {}", target.addresses.join(", ")));
+    about.push(format!("score: {}", score_label(target.score)));
+    about.push(format!("summary: {}", counts.join(", ")));
+    suite.set_system_out(&cdata_safe(&about.join("\n")));
+    suite
+}
+
+fn testcase(result: &CheckResult) -> TestCase {
+    let name = xml_safe(&format!(
+        "{} @ {}",
+        result.id,
+        result.endpoint.as_deref().unwrap_or("dns")
+    ));
+    let time = Duration::milliseconds(i64::try_from(result.duration_ms).unwrap_or(i64::MAX));
+    let severity = result.severity.as_str();
+    let message = xml_safe(&result.message);
+
+    // The evidence and fix, the body of a failure or error.
+    let mut details: Vec<String> = result.evidence.clone();
+    if let Some(fix) = &result.fix {
+        details.push(format!("fix: {fix}"));
+    }
+    let details = cdata_safe(&details.join("\n"));
+
+    let mut case = match result.status {
+        Status::Pass | Status::Warn => TestCase::success(&name, time),
+        Status::Fail => TestCase::failure(&name, time, severity, &message),
+        Status::Error => TestCase::error(&name, time, severity, &message),
+        Status::Skip => TestCase::skipped_with_cause(&name, severity, &message),
+    };
+    case.time = time;
+    if !details.is_empty() {
+        match &mut case.result {
+            junit_report::TestResult::Failure { cause, .. }
+            | junit_report::TestResult::Error { cause, .. } => *cause = Some(details.clone()),
+            _ => {}
+        }
+    }
+    case.set_classname(result.category.as_str());
+
+    let tag = result.status.as_str().to_uppercase();
+    let out = if details.is_empty() {
+        format!("{tag}: {}", cdata_safe(&result.message))
+    } else {
+        format!("{tag}: {}\n{details}", cdata_safe(&result.message))
+    };
+    case.set_system_out(&out);
+    case
+}
+
+/// Text that XML 1.0 can carry: control characters (other than the newlines we put between
+/// lines) escaped, the two non-characters replaced.
+fn xml_safe(text: &str) -> String {
+    printable(text).replace(['\u{fffe}', '\u{ffff}'], "\u{fffd}")
+}
+
+/// [`xml_safe`] per line, for CDATA content: a `]]>` would end the section, so it is split as
+/// `]]` + `>` across two sections (the reader joins them back).
+fn cdata_safe(text: &str) -> String {
+    text.split('\n')
+        .map(xml_safe)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("]]>", "]]]]><![CDATA[>")
+}
+
+/// Reads the `started_at` the runner writes (`2026-11-22T10:00:00Z`, optionally with fractional
+/// seconds or a numeric offset) without the `time` crate's parsing feature.
+fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
+    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
+    let bytes = text.as_bytes();
+    if bytes.len() < 20
+        || bytes[4] != b'-'
+        || bytes[7] != b'-'
+        || !matches!(bytes[10], b'T' | b't' | b' ')
+        || bytes[13] != b':'
+        || bytes[16] != b':'
+    {
+        return None;
+    }
+    let year = i32::try_from(number(0..4)?).ok()?;
+    let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
+    let date = Date::from_calendar_date(year, month, u8::try_from(number(8..10)?).ok()?).ok()?;
+
+    let mut rest = &text[19..];
+    let mut nanos = 0u32;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        let kept = &fraction[..digits.min(9)];
+        nanos = kept.parse::<u32>().ok()? * 10u32.pow(9 - u32::try_from(kept.len()).ok()?);
+        rest = &fraction[digits..];
+    }
+    let time = Time::from_hms_nano(
+        u8::try_from(number(11..13)?).ok()?,
+        u8::try_from(number(14..16)?).ok()?,
+        u8::try_from(number(17..19)?).ok()?,
+        nanos,
+    )
+    .ok()?;
+    let offset = match rest.as_bytes() {
+        [b'Z' | b'z'] => UtcOffset::UTC,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let digits = [*h1, *h2, *m1, *m2];
+            if !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let hours = i8::try_from((h1 - b'0') * 10 + (h2 - b'0')).ok()?;
+            let minutes = i8::try_from((m1 - b'0') * 10 + (m2 - b'0')).ok()?;
+            let sign = if *sign == b'-' { -1 } else { 1 };
+            UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()?
+        }
+        _ => return None,
+    };
+    Some(PrimitiveDateTime::new(date, time).assume_offset(offset))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_timestamps_the_runner_writes() {
+        let parsed = parse_rfc3339("2026-11-22T10:00:00Z").unwrap();
+        assert_eq!(parsed.unix_timestamp(), 1_795_341_600);
+        let fractional = parse_rfc3339("2026-11-22T10:00:00.250Z").unwrap();
+        assert_eq!(fractional.millisecond(), 250);
+        let offset = parse_rfc3339("2026-11-22T11:30:00+01:30").unwrap();
+        assert_eq!(offset.unix_timestamp(), parsed.unix_timestamp());
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-22T10:00:00Z",
+            "2026-11-22T10:00:00",
+            "2026-11-22T10:00:00+1",
+        ] {
+            assert!(parse_rfc3339(bad).is_none(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn indent_puts_whitespace_only_between_tags() {
+        let xml = "<?xml version=\"1.0\"?><a><b x=\"&gt;\"><c/><d><![CDATA[t<e>]]></d>text</b></a>";
+        assert_eq!(
+            indent(xml),
+            "<?xml version=\"1.0\"?>\n<a>\n  <b x=\"&gt;\">\n    <c/>\n    <d><![CDATA[t<e>]]></d>text</b>\n</a>"
+        );
+    }
+
+    #[test]
+    fn cdata_and_control_characters_are_made_safe() {
+        assert_eq!(
+            cdata_safe("S: a]]>b\nS: \u{1b}[0m"),
+            "S: a]]]]><![CDATA[>b\nS: \\u{1b}[0m"
+        );
+        assert_eq!(xml_safe("a\u{ffff}b\u{0}"), "a\u{fffd}b\\u{0}");
+    }
+}

@@ -1,0 +1,332 @@
+//! The run stage: turns selected checks and resolved targets into results.
+//!
+//! For each target it plans endpoints (address × port role), groups the checks that share a
+//! session (same endpoint, same [`Stage`]) so one connection serves them in turn, and runs the
+//! groups concurrently under one semaphore of `concurrency` permits per target: a target never
+//! has more connections open than that. The first connection to an endpoint is awaited by the
+//! others ([`Contact`]), so a dead or tarpitting port costs one timeout, not one per check.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use tokio::sync::{Mutex, Semaphore};
+
+use crate::check::{Check, Ctx, Endpoint, Role, Scope, Settings, Stage, TargetInfo, Verdict};
+use crate::outcome::{CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
+use crate::probe::dns::Dns;
+use crate::probe::net::NetOptions;
+use crate::probe::smtp::{OpenFailure, OpenOptions, Session};
+use crate::target::{ResolvedTarget, resolve};
+
+/// A check chosen for the run, with the scenario's severity for it.
+#[derive(Clone, Copy)]
+pub struct SelectedCheck {
+    pub check: &'static dyn Check,
+    pub severity: Severity,
+}
+
+/// Everything a run needs besides the targets.
+pub struct RunConfig {
+    pub checks: Vec<SelectedCheck>,
+    pub settings: Settings,
+    pub net: NetOptions,
+    pub dns: Dns,
+    /// Port for each role (scenario `ports`).
+    pub ports: BTreeMap<Role, u16>,
+    /// Connections in flight per target.
+    pub concurrency: usize,
+    /// Targets in flight.
+    pub parallel_targets: usize,
+    /// The mail domain given on the command line.
+    pub domain: Option<String>,
+}
+
+impl RunConfig {
+    fn port(&self, role: Role) -> u16 {
+        self.ports
+            .get(&role)
+            .copied()
+            .unwrap_or_else(|| role.default_port())
+    }
+
+    /// Longest a single check may take, whatever it does: a safety net under the per-operation
+    /// timeouts, so no check can hold a run forever.
+    fn check_budget(&self) -> Duration {
+        self.net.timeout * 8 + self.settings.smtp.retry_pause * 2
+    }
+}
+
+/// Runs every selected check on every target; targets run `parallel_targets` at a time.
+pub async fn run(targets: &[String], config: &RunConfig) -> Report {
+    let started_at = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let started = Instant::now();
+    let gate = Semaphore::new(config.parallel_targets.max(1));
+    let reports = join_all(targets.iter().map(|target| async {
+        let _permit = gate.acquire().await.expect("semaphore never closed");
+        run_target(target, config).await
+    }))
+    .await;
+    Report {
+        schema: crate::outcome::REPORT_SCHEMA.into(),
+        tool: Tool::this(),
+        started_at,
+        duration_ms: millis(started.elapsed()),
+        targets: reports,
+    }
+}
+
+/// The first-contact gate of one endpoint: remembers whether it answered at all.
+#[derive(Default)]
+pub struct Contact {
+    state: Mutex<ContactState>,
+}
+
+#[derive(Default)]
+enum ContactState {
+    #[default]
+    Unknown,
+    Up,
+    Down(OpenFailure),
+}
+
+impl Contact {
+    /// Opens a session; while the endpoint's first contact is under way the others wait for
+    /// it, and once the endpoint proved down they get that failure at once.
+    pub async fn open(
+        &self,
+        options: &OpenOptions,
+        net: &NetOptions,
+    ) -> Result<Session, OpenFailure> {
+        let mut state = self.state.lock().await;
+        match &*state {
+            ContactState::Down(failure) => Err(failure.clone()),
+            ContactState::Up => {
+                drop(state);
+                Session::open(options, net).await
+            }
+            ContactState::Unknown => {
+                let result = Session::open(options, net).await;
+                *state = match &result {
+                    Err(failure) if failure.kind.is_endpoint_down() => {
+                        ContactState::Down(failure.clone())
+                    }
+                    _ => ContactState::Up,
+                };
+                result
+            }
+        }
+    }
+}
+
+/// The session a group of checks shares.
+#[derive(Default)]
+pub struct SessionSlot {
+    pub session: Option<Result<Session, OpenFailure>>,
+}
+
+/// A selected check and its place in the catalog order (results are sorted by it).
+type IndexedCheck = (usize, SelectedCheck);
+
+/// One unit of work: checks that run one after the other on one endpoint.
+struct Group {
+    endpoint: Arc<Endpoint>,
+    stage: Stage,
+    contact: Arc<Contact>,
+    checks: Vec<IndexedCheck>,
+}
+
+async fn run_target(input: &str, config: &RunConfig) -> TargetReport {
+    let resolved = resolve(input, config.domain.as_deref(), &config.dns).await;
+    let target = TargetInfo {
+        input: input.to_string(),
+        domain: resolved.domain.clone(),
+    };
+    let addresses: Vec<String> = resolved
+        .addresses()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    if let Some(problem) = &resolved.problem {
+        let results = unresolved_results(&resolved, problem, config);
+        return TargetReport::new(input.to_string(), resolved.domain, addresses, results);
+    }
+
+    let groups = plan(&resolved, config);
+    let semaphore = Semaphore::new(config.concurrency.max(1));
+    let runs = groups.into_iter().map(|group| {
+        let semaphore = &semaphore;
+        let target = &target;
+        async move {
+            let _permit = semaphore.acquire().await.expect("semaphore never closed");
+            run_group(group, target, config).await
+        }
+    });
+    let mut results: Vec<(usize, Arc<Endpoint>, CheckResult)> =
+        join_all(runs).await.into_iter().flatten().collect();
+    results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let results = results.into_iter().map(|(_, _, result)| result).collect();
+    TargetReport::new(input.to_string(), resolved.domain, addresses, results)
+}
+
+/// Groups checks by endpoint and stage; `Own` checks get a group each.
+fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
+    let mut contacts: BTreeMap<Endpoint, Arc<Contact>> = BTreeMap::new();
+    let mut shared: BTreeMap<(Arc<Endpoint>, Stage), Vec<IndexedCheck>> = BTreeMap::new();
+    let mut groups = Vec::new();
+    for (index, selected) in config.checks.iter().enumerate() {
+        let Scope::Endpoints { roles, stage } = selected.check.info().scope;
+        for (host, ip) in resolved.host_addresses() {
+            for &role in roles {
+                let endpoint = Endpoint {
+                    ip,
+                    port: config.port(role),
+                    role,
+                    host: host.clone(),
+                };
+                let contact = contacts.entry(endpoint.clone()).or_default().clone();
+                let endpoint = Arc::new(endpoint);
+                if stage == Stage::Own {
+                    groups.push(Group {
+                        endpoint,
+                        stage,
+                        contact,
+                        checks: vec![(index, *selected)],
+                    });
+                } else {
+                    shared
+                        .entry((endpoint, stage))
+                        .or_default()
+                        .push((index, *selected));
+                }
+            }
+        }
+    }
+    for ((endpoint, stage), checks) in shared {
+        let contact = contacts[&*endpoint].clone();
+        groups.push(Group {
+            endpoint,
+            stage,
+            contact,
+            checks,
+        });
+    }
+    groups
+}
+
+async fn run_group(
+    group: Group,
+    target: &TargetInfo,
+    config: &RunConfig,
+) -> Vec<(usize, Arc<Endpoint>, CheckResult)> {
+    let mut slot = SessionSlot::default();
+    let mut results = Vec::with_capacity(group.checks.len());
+    for (index, selected) in &group.checks {
+        let started = Instant::now();
+        let before = slot
+            .session
+            .as_ref()
+            .and_then(|s| s.as_ref().ok())
+            .map(Session::mark);
+        let mut ctx = Ctx {
+            endpoint: &group.endpoint,
+            stage: group.stage,
+            target,
+            settings: &config.settings,
+            net: &config.net,
+            dns: &config.dns,
+            contact: &group.contact,
+            slot: (group.stage != Stage::Own).then_some(&mut slot),
+        };
+        let budget = config.check_budget();
+        let verdict = match tokio::time::timeout(budget, selected.check.run(&mut ctx)).await {
+            Ok(verdict) => verdict,
+            Err(_) => {
+                // The session may be mid-dialog: drop it so the next check starts clean.
+                slot.session = None;
+                Verdict::error(format!(
+                    "the check did not finish within {} s",
+                    budget.as_secs()
+                ))
+            }
+        };
+        results.push((
+            *index,
+            group.endpoint.clone(),
+            to_result(
+                *selected,
+                Some(group.endpoint.label(group.stage)),
+                verdict,
+                started,
+            ),
+        ));
+        tidy(&mut slot, before).await;
+    }
+    if let Some(Ok(session)) = slot.session.take() {
+        session.client.quit().await;
+    }
+    results
+}
+
+/// After a check talked on the shared session, reset the transaction; a session that does not
+/// answer RSET is dropped so the next check opens a new one.
+async fn tidy(slot: &mut SessionSlot, before: Option<crate::probe::transcript::Mark>) {
+    let Some(Ok(session)) = slot.session.as_mut() else {
+        return;
+    };
+    let baseline = before.unwrap_or_else(|| session.opening_mark());
+    if session.mark() != baseline && !session.reset().await {
+        slot.session = None;
+    }
+}
+
+pub(crate) fn to_result(
+    selected: SelectedCheck,
+    endpoint: Option<String>,
+    verdict: Verdict,
+    started: Instant,
+) -> CheckResult {
+    let info = selected.check.info();
+    let fix = match verdict.status {
+        Status::Pass | Status::Skip => None,
+        Status::Fail | Status::Warn => Some(verdict.fix.unwrap_or_else(|| info.fix.to_string())),
+        Status::Error => verdict.fix,
+    };
+    CheckResult {
+        id: info.id.into(),
+        title: info.title.into(),
+        category: info.category,
+        severity: selected.severity,
+        endpoint,
+        status: verdict.status,
+        message: verdict.message,
+        evidence: verdict.evidence,
+        fix,
+        duration_ms: millis(started.elapsed()),
+    }
+}
+
+/// When the target cannot be resolved (or takes no mail), each check says so once.
+fn unresolved_results(
+    resolved: &ResolvedTarget,
+    problem: &str,
+    config: &RunConfig,
+) -> Vec<CheckResult> {
+    let status = if resolved.null_mx {
+        Status::Skip
+    } else {
+        Status::Error
+    };
+    config
+        .checks
+        .iter()
+        .map(|selected| {
+            let verdict =
+                Verdict::new(status, problem.to_string()).with_evidence(resolved.evidence.clone());
+            to_result(*selected, None, verdict, Instant::now())
+        })
+        .collect()
+}

@@ -1,0 +1,903 @@
+//! Reading a scenario: YAML text → [`Scenario`], every value checked where it stands.
+//!
+//! The YAML is parsed into marked nodes and walked by hand rather than deserialised with serde:
+//! serde stops at the first problem and (in marked-yaml without `serde-path`) loses the position
+//! of unknown keys, while a person fixing a file wants every problem at once, each with its line,
+//! column and a hint. The walk keeps going after a problem and collects them all.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
+use marked_yaml::{LoadError, LoaderOptions, Marker, Node};
+
+use super::error::{Diagnostic, Location, ScenarioError, Source};
+use super::model::{CheckRule, Scenario, SettingsPatch};
+use super::select::{Catalog, closest, selector_problem};
+use crate::check::{CATALOG, Role};
+use crate::outcome::Severity;
+
+/// The built-in profiles, compiled in: `(name, YAML)`, sorted by name.
+const PROFILES: &[(&str, &str)] = &[
+    ("ci", include_str!("../../scenarios/ci.yaml")),
+    ("course", include_str!("../../scenarios/course.yaml")),
+    ("default", include_str!("../../scenarios/default.yaml")),
+];
+
+const SCENARIO_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "extends",
+    "checks",
+    "ports",
+    "settings",
+];
+const OPTION_KEYS: &[&str] = &["severity", "enabled"];
+const SETTING_KEYS: &[&str] = &[
+    "relay_domain",
+    "helo_name",
+    "known_user",
+    "unknown_domain",
+    "retry_pause_ms",
+];
+/// Longest pause before a polite retry: longer waits only make a run slow.
+const MAX_RETRY_PAUSE_MS: u64 = 60_000;
+
+/// Words people reach for instead of ours; checked before the similarity hints.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("profile", "extends"),
+    ("base", "extends"),
+    ("inherits", "extends"),
+    ("include", "extends"),
+    ("title", "name"),
+    ("options", "settings"),
+    ("config", "settings"),
+    ("parameters", "settings"),
+    ("level", "severity"),
+    ("priority", "severity"),
+    ("enable", "enabled"),
+    ("disabled", "enabled"),
+    ("active", "enabled"),
+];
+
+/// Loads a scenario file.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let origin = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::single(Diagnostic::new(format!(
+            "cannot read scenario `{origin}`: {e}"
+        )))
+    })?;
+    load_str(&origin, &text)
+}
+
+/// Loads a scenario from text; `origin` names it in errors and reports (usually its path).
+pub fn load_str(origin: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    load(&Env::builtin(), origin, origin, text, &[])
+}
+
+/// A built-in profile by name (`default`, `ci`, `course`).
+pub fn builtin(name: &str) -> Result<Scenario, ScenarioError> {
+    load_profile(&Env::builtin(), name, &[])
+}
+
+/// The names of the built-in profiles, sorted.
+pub fn builtin_names() -> Vec<&'static str> {
+    PROFILES.iter().map(|(name, _)| *name).collect()
+}
+
+/// What a scenario is checked against: the check catalog and the profiles `extends:` may name.
+/// Tests swap in their own to exercise opt-in checks and profile cycles.
+pub(crate) struct Env {
+    pub catalog: Catalog,
+    pub profiles: &'static [(&'static str, &'static str)],
+}
+
+impl Env {
+    pub fn builtin() -> Env {
+        Env {
+            catalog: CATALOG,
+            profiles: PROFILES,
+        }
+    }
+
+    fn profile_names(&self) -> Vec<&'static str> {
+        self.profiles.iter().map(|(name, _)| *name).collect()
+    }
+}
+
+/// Loads profile `name`; `extending` lists the profiles whose `extends:` led here.
+pub(crate) fn load_profile(
+    env: &Env,
+    name: &str,
+    extending: &[String],
+) -> Result<Scenario, ScenarioError> {
+    let Some((name, text)) = env.profiles.iter().find(|(known, _)| *known == name) else {
+        let names = env.profile_names();
+        let diagnostic = Diagnostic::new(format!("unknown profile `{name}`"))
+            .suggest(closest(name, names.iter().copied()), &names);
+        return Err(ScenarioError::single(diagnostic));
+    };
+    let mut chain = extending.to_vec();
+    chain.push(name.to_string());
+    let file = format!("scenarios/{name}.yaml");
+    load(
+        env,
+        &format!("built-in profile {name}"),
+        &file,
+        text,
+        &chain,
+    )
+}
+
+pub(crate) fn load(
+    env: &Env,
+    origin: &str,
+    file: &str,
+    text: &str,
+    extending: &[String],
+) -> Result<Scenario, ScenarioError> {
+    // A byte-order mark (Windows editors) would otherwise become part of the first key.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut loader = Loader {
+        env,
+        source: Source { file, text },
+        extending,
+        problems: Vec::new(),
+    };
+    let scenario = loader.scenario(origin);
+    if loader.problems.is_empty() {
+        Ok(scenario.expect("a scenario is built whenever there is no problem"))
+    } else {
+        Err(ScenarioError::new(loader.problems))
+    }
+}
+
+struct Loader<'a> {
+    env: &'a Env,
+    source: Source<'a>,
+    extending: &'a [String],
+    problems: Vec<Diagnostic>,
+}
+
+impl Loader<'_> {
+    fn report(&mut self, diagnostic: Diagnostic) {
+        self.problems.push(diagnostic);
+    }
+
+    fn locate(&self, marker: Option<&Marker>) -> Option<Location> {
+        marker.map(|marker| self.source.locate(marker))
+    }
+
+    /// Where a node starts. Block mappings carry odd start marks in marked-yaml, so a mapping
+    /// is located by its first key.
+    fn node_at(&self, node: &Node) -> Option<Location> {
+        match node {
+            Node::Mapping(map) => match map.keys().next() {
+                Some(key) => self.locate(key.span().start()),
+                None => self.locate(map.span().start()),
+            },
+            other => self.locate(other.span().start()),
+        }
+    }
+
+    /// Where the value of `key` is; at the key when the value is empty (an empty value's mark
+    /// is on the next line).
+    fn value_at(&self, key: &MarkedScalarNode, value: &Node) -> Option<Location> {
+        match value {
+            Node::Scalar(scalar) if scalar.is_empty() && scalar.may_coerce() => {
+                self.locate(key.span().start())
+            }
+            other => self.node_at(other),
+        }
+    }
+
+    fn scenario(&mut self, origin: &str) -> Option<Scenario> {
+        let options = LoaderOptions::default()
+            .error_on_duplicate_keys(true)
+            .prevent_coercion(true);
+        let root = match marked_yaml::parse_yaml_with_options(0, self.source.text, options) {
+            Ok(root) => root,
+            Err(error) => {
+                let diagnostic = self.load_error(error);
+                self.report(diagnostic);
+                return None;
+            }
+        };
+        self.single_document();
+        let map = root
+            .as_mapping()
+            .expect("marked-yaml returns a mapping at the top level");
+
+        let mut scenario = Scenario {
+            name: Path::new(self.source.file)
+                .file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+                .unwrap_or_else(|| self.source.file.to_string()),
+            description: None,
+            origin: origin.to_string(),
+            extends: None,
+            checks: Vec::new(),
+            ports: BTreeMap::new(),
+            settings: SettingsPatch::default(),
+        };
+        for (key, value) in map.iter() {
+            match key.as_str() {
+                "name" => {
+                    if let Some(name) = self.text(key, value) {
+                        scenario.name = name;
+                    }
+                }
+                "description" => scenario.description = self.text(key, value),
+                "extends" => scenario.extends = self.extends(key, value),
+                "checks" => scenario.checks = self.checks(key, value),
+                "ports" => scenario.ports = self.ports(key, value),
+                "settings" => scenario.settings = self.settings(key, value),
+                _ => self.unknown_key(key, "scenario key", SCENARIO_KEYS),
+            }
+        }
+        Some(scenario)
+    }
+
+    /// marked-yaml reads the first YAML document only; a second one would be ignored silently.
+    fn single_document(&mut self) {
+        let mut content_seen = false;
+        for (index, line) in self.source.text.lines().enumerate() {
+            let starts_document = line == "---" || line.starts_with("--- ") || line == "...";
+            if starts_document && content_seen {
+                let diagnostic = Diagnostic::new("a scenario file holds one YAML document")
+                    .at(Some(self.source.locate_line_column(index + 1, 1)))
+                    .label("another document starts here")
+                    .help("put each scenario in its own file and pass `-s FILE` once for each");
+                self.report(diagnostic);
+                return;
+            }
+            let trimmed = line.trim_start();
+            content_seen |= !trimmed.is_empty() && !trimmed.starts_with('#') && !starts_document;
+        }
+    }
+
+    fn load_error(&self, error: LoadError) -> Diagnostic {
+        match error {
+            LoadError::ScanError(marker, scan) => {
+                let info = scan.info();
+                let diagnostic = Diagnostic::new(format!("invalid YAML: {info}"));
+                let diagnostic = match self.end_of_input(&marker) {
+                    Some(end) => diagnostic.at(Some(end)).label("the file ends here"),
+                    None => diagnostic.at(self.locate(Some(&marker))),
+                };
+                if info.contains("flow mapping") {
+                    diagnostic.help("a `{` above is not closed: look for a missing `}` or `,`")
+                } else if info.contains("flow sequence") {
+                    diagnostic.help("a `[` above is not closed: look for a missing `]` or `,`")
+                } else if info.contains("anchor") || info.contains("alias") {
+                    diagnostic.help(
+                        "a value that starts with `*` is a YAML alias: quote it, e.g. `- \"*.disabled\"`",
+                    )
+                } else if info.contains("tab") {
+                    diagnostic.help("indent with spaces: YAML does not allow tabs there")
+                } else if info.contains("mapping values are not allowed") {
+                    diagnostic.help(
+                        "check this line's indentation; a value that contains `: ` needs quotes",
+                    )
+                } else {
+                    diagnostic
+                }
+            }
+            LoadError::DuplicateKey(duplicate) => {
+                let first = duplicate.prev_key.span().start().map_or(0, Marker::line);
+                Diagnostic::new(format!("duplicate key `{}`", duplicate.key.as_str()))
+                    .at(self.locate(duplicate.key.span().start()))
+                    .label("given again here")
+                    .note(format!("first given on line {first}"))
+                    .help("keep one of them")
+            }
+            LoadError::TopLevelMustBeMapping(marker) => Diagnostic::new(
+                "a scenario must be a mapping of keys such as `name:` and `checks:`",
+            )
+            .at(self.locate(Some(&marker)))
+            .label("not a `key: value` line")
+            .note(format!("expected one of: {}", SCENARIO_KEYS.join(", "))),
+            LoadError::TopLevelMustBeSequence(marker) => {
+                // Only asked for with `toplevel_sequence()`, which we never do.
+                Diagnostic::new("unexpected YAML at top level").at(self.locate(Some(&marker)))
+            }
+            LoadError::UnexpectedAnchor(marker) => {
+                Diagnostic::new("YAML anchors and aliases are not supported in scenarios")
+                    .at(self.locate(Some(&marker)))
+                    .help("if the value starts with `&` or `*`, quote it")
+            }
+            LoadError::UnexpectedTag(marker) => {
+                Diagnostic::new("YAML tags such as `!!str` are not supported in scenarios")
+                    .at(self.locate(Some(&marker)))
+                    .help("if the value starts with `!`, quote it")
+            }
+            LoadError::MappingKeyMustBeScalar(marker) => {
+                Diagnostic::new("a key must be a word, not a list or a mapping")
+                    .at(self.locate(Some(&marker)))
+            }
+        }
+    }
+
+    /// When the YAML parser stops at the end of the input, the place to show is the end of the
+    /// last line that has something on it, not the empty line after it.
+    fn end_of_input(&self, marker: &Marker) -> Option<Location> {
+        let lines: Vec<&str> = self.source.text.lines().collect();
+        let from = marker.line().saturating_sub(1);
+        if lines.iter().skip(from).any(|line| !line.trim().is_empty()) {
+            return None;
+        }
+        let (index, line) = lines
+            .iter()
+            .enumerate()
+            .take(from)
+            .rfind(|(_, line)| !line.trim().is_empty())?;
+        let end = line.trim_end().chars().count() + 1;
+        Some(self.source.locate_line_column(index + 1, end))
+    }
+
+    fn unknown_key(&mut self, key: &MarkedScalarNode, what: &str, expected: &[&str]) {
+        let word = key.as_str();
+        let suggestion = SYNONYMS
+            .iter()
+            .find(|(synonym, meant)| *synonym == word && expected.contains(meant))
+            .map(|(_, meant)| *meant)
+            .or_else(|| closest(word, expected.iter().copied()));
+        let diagnostic = Diagnostic::new(format!("unknown key `{word}`"))
+            .at(self.locate(key.span().start()))
+            .label(format!("not a {what}"))
+            .suggest(suggestion, expected);
+        self.report(diagnostic);
+    }
+
+    /// A wrong kind of value: `found` says what was there.
+    fn wrong_type(&mut self, key: &MarkedScalarNode, value: &Node, expected: &str) -> Diagnostic {
+        Diagnostic::new(format!(
+            "`{}` must be {expected}, found {}",
+            key.as_str(),
+            describe(value)
+        ))
+        .at(self.value_at(key, value))
+    }
+
+    /// A string value; `None` when empty (same as leaving the key out) or of the wrong kind.
+    fn text(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<String> {
+        match value {
+            Node::Scalar(scalar) if is_null(scalar) => None,
+            Node::Scalar(scalar) => Some(scalar.as_str().to_string()),
+            other => {
+                let diagnostic = self.wrong_type(key, other, "a string");
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn extends(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Box<Scenario>> {
+        let name = self.text(key, value)?;
+        let names = self.env.profile_names();
+        let at = self.value_at(key, value);
+        if self.extending.contains(&name) {
+            let mut chain = self.extending.to_vec();
+            chain.push(name.clone());
+            let diagnostic = Diagnostic::new(format!("profile `{name}` extends itself"))
+                .at(at)
+                .label("makes a cycle")
+                .note(format!("the chain is {}", chain.join(" → ")));
+            self.report(diagnostic);
+            return None;
+        }
+        if !names.contains(&name.as_str()) {
+            let diagnostic = Diagnostic::new(format!("unknown profile `{name}`"))
+                .at(at)
+                .label("not a built-in profile")
+                .suggest(closest(&name, names.iter().copied()), &names)
+                .help("to combine your own files, pass `-s FILE` once for each, in order");
+            self.report(diagnostic);
+            return None;
+        }
+        match load_profile(self.env, &name, self.extending) {
+            Ok(base) => Some(Box::new(base)),
+            Err(error) => {
+                self.problems.extend(error.diagnostics().iter().cloned());
+                None
+            }
+        }
+    }
+
+    fn checks(&mut self, key: &MarkedScalarNode, value: &Node) -> Vec<CheckRule> {
+        let items = match value {
+            Node::Sequence(items) => items,
+            Node::Scalar(scalar) if is_null(scalar) => return Vec::new(),
+            Node::Scalar(scalar) => {
+                let diagnostic = self.wrong_type(key, value, "a list").help(format!(
+                    "write `checks: [{}]`, or each item on its own line after `- `",
+                    scalar.as_str()
+                ));
+                self.report(diagnostic);
+                return Vec::new();
+            }
+            Node::Mapping(_) => {
+                let diagnostic = self.wrong_type(key, value, "a list").help(
+                    "start each item with `- `, e.g. `  - smtp.vrfy.disabled: { severity: high }`",
+                );
+                self.report(diagnostic);
+                return Vec::new();
+            }
+        };
+        items
+            .iter()
+            .filter_map(|item| self.check_rule(item))
+            .collect()
+    }
+
+    fn check_rule(&mut self, item: &Node) -> Option<CheckRule> {
+        match item {
+            Node::Scalar(scalar) if is_null(scalar) => {
+                let diagnostic = Diagnostic::new("empty item in `checks`")
+                    .at(self.node_at(item))
+                    .help("write a check id or a glob after `- `");
+                self.report(diagnostic);
+                None
+            }
+            Node::Scalar(id) => self.rule(id, None, true),
+            Node::Mapping(map) => {
+                let mut entries = map.iter();
+                let Some((id, options)) = entries.next() else {
+                    let diagnostic = Diagnostic::new("empty mapping in `checks`")
+                        .at(self.node_at(item))
+                        .help("write `- CHECK_ID` or `- CHECK_ID: { severity: high }`");
+                    self.report(diagnostic);
+                    return None;
+                };
+                if let Some((extra, _)) = entries.next() {
+                    self.extra_key(id, options, map, extra);
+                }
+                let (severity, enabled) = self.options(id, options);
+                self.rule(id, severity, enabled)
+            }
+            Node::Sequence(_) => {
+                let diagnostic = Diagnostic::new(format!(
+                    "a check item must be a check id, a glob or `id: {{ options }}`, found {}",
+                    describe(item)
+                ))
+                .at(self.node_at(item));
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// A check item with two keys, most often options indented level with the id:
+    /// `- smtp.vrfy.disabled:` then `  severity: high` on the next line.
+    fn extra_key(
+        &mut self,
+        id: &MarkedScalarNode,
+        options: &Node,
+        map: &MarkedMappingNode,
+        extra: &MarkedScalarNode,
+    ) {
+        let diagnostic = Diagnostic::new(format!(
+            "a check item names one check, found a second key `{}`",
+            extra.as_str()
+        ))
+        .at(self.locate(extra.span().start()))
+        .label("second key");
+        let misplaced: Vec<String> = map
+            .iter()
+            .skip(1)
+            .filter(|(key, _)| OPTION_KEYS.contains(&key.as_str()))
+            .map(|(key, value)| match value {
+                Node::Scalar(value) => format!("{}: {}", key.as_str(), value.as_str()),
+                _ => format!("{}: ...", key.as_str()),
+            })
+            .collect();
+        let options_empty = matches!(options, Node::Scalar(scalar) if is_null(scalar));
+        let diagnostic = if options_empty && !misplaced.is_empty() {
+            diagnostic.help(format!(
+                "options belong to the check: indent them further than the id, or write `- {}: {{ {} }}`",
+                id.as_str(),
+                misplaced.join(", ")
+            ))
+        } else {
+            diagnostic.help("give each check its own `- ` item")
+        };
+        self.report(diagnostic);
+    }
+
+    /// The options of one check item: `(severity, enabled)`, best effort after a problem.
+    fn options(&mut self, id: &MarkedScalarNode, value: &Node) -> (Option<Severity>, bool) {
+        let (mut severity, mut enabled) = (None, true);
+        match value {
+            Node::Scalar(scalar) if is_null(scalar) => {}
+            Node::Mapping(map) => {
+                for (key, value) in map.iter() {
+                    match key.as_str() {
+                        "severity" => severity = self.severity(key, value),
+                        "enabled" => enabled = self.boolean(key, value).unwrap_or(true),
+                        _ => self.unknown_key(key, "check option", OPTION_KEYS),
+                    }
+                }
+            }
+            Node::Scalar(scalar) => {
+                let word = scalar.as_str();
+                let diagnostic = self.wrong_type(
+                    id,
+                    value,
+                    "followed by options such as `{ severity: high }`",
+                );
+                let diagnostic = if Severity::parse(word).is_some() {
+                    diagnostic.help(format!("write `{}: {{ severity: {word} }}`", id.as_str()))
+                } else if matches!(word, "true" | "false") {
+                    diagnostic.help(format!("write `{}: {{ enabled: {word} }}`", id.as_str()))
+                } else {
+                    diagnostic.note("the options are `severity` and `enabled`")
+                };
+                self.report(diagnostic);
+            }
+            Node::Sequence(_) => {
+                let diagnostic = self
+                    .wrong_type(
+                        id,
+                        value,
+                        "followed by options such as `{ severity: high }`",
+                    )
+                    .note("the options are `severity` and `enabled`");
+                self.report(diagnostic);
+            }
+        }
+        (severity, enabled)
+    }
+
+    fn rule(
+        &mut self,
+        id: &MarkedScalarNode,
+        severity: Option<Severity>,
+        enabled: bool,
+    ) -> Option<CheckRule> {
+        // A glob that only matches opt-in checks turns nothing on; it still means something when
+        // it sets their severity (for when they are named elsewhere) or turns them off.
+        let enabling = enabled && severity.is_none();
+        match selector_problem(self.env.catalog, id.as_str(), enabling) {
+            Ok(selector) => Some(CheckRule {
+                selector,
+                severity,
+                enabled,
+            }),
+            Err(diagnostic) => {
+                let diagnostic = diagnostic.at(self.locate(id.span().start()));
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn severity(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Severity> {
+        let names: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+        let scalar = self.scalar(key, value, "a severity")?;
+        let word = scalar.as_str();
+        if let Some(severity) = Severity::parse(word) {
+            return Some(severity);
+        }
+        let lower = word.to_ascii_lowercase();
+        let suggestion = Severity::parse(&lower)
+            .map(Severity::as_str)
+            .or_else(|| closest(&lower, names.iter().copied()));
+        let diagnostic = Diagnostic::new(format!("unknown severity `{word}`"))
+            .at(self.value_at(key, value))
+            .label("not a severity")
+            .suggest(suggestion, &names);
+        self.report(diagnostic);
+        None
+    }
+
+    fn boolean(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<bool> {
+        let scalar = self.scalar(key, value, "`true` or `false`")?;
+        if let Some(flag) = scalar.as_bool() {
+            return Some(flag);
+        }
+        let word = scalar.as_str();
+        let diagnostic = Diagnostic::new(format!(
+            "`{}` must be `true` or `false`, found {}",
+            key.as_str(),
+            describe(value)
+        ))
+        .at(self.value_at(key, value));
+        let meant = match word.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "y" | "on" => Some(true),
+            "false" | "no" | "n" | "off" => Some(false),
+            _ => None,
+        };
+        let diagnostic = match meant {
+            Some(flag) if !scalar.may_coerce() => {
+                diagnostic.help(format!("remove the quotes: `{flag}`"))
+            }
+            Some(flag) => diagnostic.help(format!("write `{flag}`")),
+            None => diagnostic,
+        };
+        self.report(diagnostic);
+        None
+    }
+
+    /// A non-empty scalar, or a reported problem: an empty value here is a mistake (the key
+    /// promises a value).
+    fn scalar<'n>(
+        &mut self,
+        key: &MarkedScalarNode,
+        value: &'n Node,
+        expected: &str,
+    ) -> Option<&'n MarkedScalarNode> {
+        match value {
+            Node::Scalar(scalar) if !is_null(scalar) => Some(scalar),
+            other => {
+                let diagnostic = self.wrong_type(key, other, expected);
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn ports(&mut self, key: &MarkedScalarNode, value: &Node) -> BTreeMap<Role, u16> {
+        let mut ports = BTreeMap::new();
+        let roles: Vec<String> = Role::ALL
+            .iter()
+            .map(|r| format!("{} ({})", r.key(), r.default_port()))
+            .collect();
+        let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+        let map = match value {
+            Node::Mapping(map) => map,
+            Node::Scalar(scalar) if is_null(scalar) => return ports,
+            other => {
+                let diagnostic = self
+                    .wrong_type(key, other, "a mapping")
+                    .help("write one `name: number` per line, e.g. `  smtp: 2525`")
+                    .note(format!("the names are: {}", roles.join(", ")));
+                self.report(diagnostic);
+                return ports;
+            }
+        };
+        for (name, value) in map.iter() {
+            let role = Role::ALL
+                .into_iter()
+                .find(|role| role.key() == name.as_str());
+            let port = self.port(name, value);
+            match (role, port) {
+                (Some(role), Some(port)) => {
+                    ports.insert(role, port);
+                }
+                (Some(_), None) => {}
+                (None, _) => {
+                    let keys: Vec<&str> = Role::ALL.iter().map(|r| r.key()).collect();
+                    let by_number = Role::ALL
+                        .into_iter()
+                        .find(|role| role.default_port().to_string() == name.as_str())
+                        .map(Role::key);
+                    let suggestion =
+                        by_number.or_else(|| closest(name.as_str(), keys.iter().copied()));
+                    let diagnostic =
+                        Diagnostic::new(format!("unknown port name `{}`", name.as_str()))
+                            .at(self.locate(name.span().start()))
+                            .label("not a port name")
+                            .suggest(suggestion, &roles);
+                    self.report(diagnostic);
+                }
+            }
+        }
+        ports
+    }
+
+    fn port(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<u16> {
+        let scalar = self.scalar(key, value, "a port number")?;
+        let at = self.value_at(key, value);
+        let number = self.integer(key, value, scalar, "a port number")?;
+        match u16::try_from(number) {
+            Ok(port) if port > 0 => Some(port),
+            _ => {
+                let diagnostic = Diagnostic::new(format!("port {number} is out of range"))
+                    .at(at)
+                    .label("not a TCP port")
+                    .note("a port is a number from 1 to 65535");
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    /// A whole number written as one (`25`, not `"25"` nor `2.5e1`).
+    fn integer(
+        &mut self,
+        key: &MarkedScalarNode,
+        value: &Node,
+        scalar: &MarkedScalarNode,
+        expected: &str,
+    ) -> Option<i128> {
+        let word = scalar.as_str();
+        match word.parse::<i128>() {
+            Ok(number) if scalar.may_coerce() => Some(number),
+            Ok(_) => {
+                let diagnostic = self
+                    .wrong_type(key, value, expected)
+                    .help(format!("remove the quotes: `{word}`"));
+                self.report(diagnostic);
+                None
+            }
+            Err(_) => {
+                let diagnostic = self.wrong_type(key, value, expected);
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
+    fn settings(&mut self, key: &MarkedScalarNode, value: &Node) -> SettingsPatch {
+        let mut settings = SettingsPatch::default();
+        let map = match value {
+            Node::Mapping(map) => map,
+            Node::Scalar(scalar) if is_null(scalar) => return settings,
+            other => {
+                let diagnostic = self
+                    .wrong_type(key, other, "a mapping")
+                    .help("write one `name: value` per line, e.g. `  relay_domain: example.org`")
+                    .note(format!("the settings are: {}", SETTING_KEYS.join(", ")));
+                self.report(diagnostic);
+                return settings;
+            }
+        };
+        for (key, value) in map.iter() {
+            match key.as_str() {
+                "relay_domain" => settings.relay_domain = self.domain(key, value),
+                "unknown_domain" => settings.unknown_domain = self.domain(key, value),
+                "helo_name" => settings.helo_name = self.helo_name(key, value),
+                "known_user" => settings.known_user = self.word(key, value, "a user name"),
+                "retry_pause_ms" => settings.retry_pause = self.retry_pause(key, value),
+                _ => self.unknown_key(key, "setting", SETTING_KEYS),
+            }
+        }
+        settings
+    }
+
+    /// A string without spaces.
+    fn word(&mut self, key: &MarkedScalarNode, value: &Node, expected: &str) -> Option<String> {
+        let scalar = self.scalar(key, value, expected)?;
+        let word = scalar.as_str();
+        if word.is_empty() {
+            let diagnostic = Diagnostic::new(format!("`{}` must not be empty", key.as_str()))
+                .at(self.value_at(key, value));
+            self.report(diagnostic);
+            return None;
+        }
+        if word.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            let diagnostic = Diagnostic::new(format!(
+                "`{}` must be {expected} without spaces",
+                key.as_str()
+            ))
+            .at(self.value_at(key, value));
+            self.report(diagnostic);
+            return None;
+        }
+        Some(word.to_string())
+    }
+
+    /// A domain name, lowercased, without a trailing dot.
+    fn domain(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<String> {
+        let scalar = self.scalar(key, value, "a domain name")?;
+        let domain = scalar.as_str().trim_end_matches('.').to_ascii_lowercase();
+        if is_domain(&domain) {
+            return Some(domain);
+        }
+        let diagnostic = Diagnostic::new(format!("`{}` is not a domain name", scalar.as_str()))
+            .at(self.value_at(key, value))
+            .label("not a domain name")
+            .note("a domain name is two or more labels of letters, digits and `-` joined by dots, e.g. `example.org`");
+        self.report(diagnostic);
+        None
+    }
+
+    /// What to say after HELO/EHLO: a domain name or an address literal (`[192.0.2.1]`).
+    fn helo_name(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<String> {
+        let scalar = self.scalar(key, value, "a host name")?;
+        let name = scalar.as_str();
+        let literal = name
+            .strip_prefix('[')
+            .and_then(|rest| rest.strip_suffix(']'));
+        let valid = match literal {
+            Some(address) => {
+                let address = address.strip_prefix("IPv6:").unwrap_or(address);
+                address.parse::<std::net::IpAddr>().is_ok()
+            }
+            None => is_domain(name.trim_end_matches('.')),
+        };
+        if valid {
+            return Some(name.to_string());
+        }
+        let diagnostic = Diagnostic::new(format!("`{name}` is not a fully qualified host name"))
+            .at(self.value_at(key, value))
+            .label("not a fully qualified host name")
+            .note("write a fully qualified host name (`probe.example.net`) or an address literal (`[192.0.2.1]`)");
+        self.report(diagnostic);
+        None
+    }
+
+    fn retry_pause(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Duration> {
+        let expected = "a number of milliseconds";
+        let scalar = self.scalar(key, value, expected)?;
+        let at = self.value_at(key, value);
+        if let Some(millis) = duration_millis(scalar.as_str()) {
+            let diagnostic = self
+                .wrong_type(key, value, expected)
+                .help(format!("write `{millis}`"));
+            self.report(diagnostic);
+            return None;
+        }
+        let millis = self.integer(key, value, scalar, expected)?;
+        match u64::try_from(millis) {
+            Ok(millis) if millis <= MAX_RETRY_PAUSE_MS => Some(Duration::from_millis(millis)),
+            _ => {
+                let diagnostic =
+                    Diagnostic::new(format!("`retry_pause_ms` {millis} is out of range"))
+                        .at(at)
+                        .note(format!(
+                            "a pause is from 0 to {MAX_RETRY_PAUSE_MS} milliseconds"
+                        ));
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+}
+
+/// Milliseconds in a duration written with a unit (`2s`, `1.5 s`, `500ms`), for the hint.
+fn duration_millis(text: &str) -> Option<u64> {
+    let (number, scale) = if let Some(number) = text.strip_suffix("ms") {
+        (number, 1.0)
+    } else {
+        (text.strip_suffix('s')?, 1000.0)
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    (value >= 0.0 && value.is_finite()).then(|| (value * scale).round() as u64)
+}
+
+/// An empty value, `~` or `null`: the same as leaving the key out.
+fn is_null(scalar: &MarkedScalarNode) -> bool {
+    scalar.may_coerce() && matches!(scalar.as_str(), "" | "~" | "null" | "Null" | "NULL")
+}
+
+/// How a value reads in an error message.
+fn describe(node: &Node) -> String {
+    match node {
+        Node::Scalar(scalar) if is_null(scalar) => "nothing".to_string(),
+        Node::Scalar(scalar) if !scalar.may_coerce() => {
+            format!("the string \"{}\"", shorten(scalar))
+        }
+        Node::Scalar(scalar) => format!("`{}`", shorten(scalar)),
+        Node::Mapping(_) => "a mapping".to_string(),
+        Node::Sequence(_) => "a list".to_string(),
+    }
+}
+
+fn shorten(text: &str) -> String {
+    let first_line = text.lines().next().unwrap_or("");
+    if first_line.chars().count() > 40 || first_line.len() < text.trim_end().len() {
+        format!("{}…", first_line.chars().take(40).collect::<String>())
+    } else {
+        first_line.to_string()
+    }
+}
+
+/// RFC 1035 host-name syntax (underscores allowed, as in DKIM and SRV names), with at least two
+/// labels: every name the checks use must be fully qualified (a bare `probe` HELO is refused by
+/// hardened servers; a relay domain needs a real MX).
+fn is_domain(name: &str) -> bool {
+    name.contains('.')
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+}

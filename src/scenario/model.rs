@@ -1,0 +1,176 @@
+//! The scenario as loaded and checked: what a file asks for, before it is combined with other
+//! scenarios and the command line into a [`Plan`].
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::check::{Role, Settings};
+use crate::outcome::Severity;
+use crate::runner::SelectedCheck;
+
+/// One scenario file (or built-in profile), validated against the check catalog.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// `name:`, or the file's stem when the file has none.
+    pub name: String,
+    pub description: Option<String>,
+    /// The file path as given, or `built-in profile NAME`.
+    pub origin: String,
+    /// The built-in profile named by `extends:`, loaded; applied before this scenario.
+    pub extends: Option<Box<Scenario>>,
+    /// `checks:`, in file order; later rules override earlier ones.
+    pub checks: Vec<CheckRule>,
+    /// `ports:` as given; roles not named keep their default (or an earlier scenario's) port.
+    pub ports: BTreeMap<Role, u16>,
+    pub settings: SettingsPatch,
+}
+
+/// One item of `checks:`: which checks, and what to do with them.
+#[derive(Clone, Debug)]
+pub struct CheckRule {
+    pub selector: Selector,
+    /// `severity:` — replaces the catalog's severity of every matched check.
+    pub severity: Option<Severity>,
+    /// `enabled:` (default `true`): `false` removes the matched checks from the run.
+    pub enabled: bool,
+}
+
+/// A check id (`smtp.vrfy.disabled`) or a glob over ids (`smtp.*`, `smtp.auth.?*`).
+///
+/// Only `*` and `?` are wildcards: ids are lowercase letters, digits, `.` and `-`, so nothing
+/// else needs one, and a smaller language gives better error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Selector {
+    text: String,
+}
+
+impl Selector {
+    /// `None` when `text` holds characters that no id or glob can hold.
+    pub fn parse(text: &str) -> Option<Selector> {
+        let allowed = |c: char| matches!(c, 'a'..='z' | '0'..='9' | '.' | '-' | '*' | '?');
+        if text.is_empty() || !text.chars().all(allowed) {
+            return None;
+        }
+        Some(Selector {
+            text: text.to_string(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub fn is_glob(&self) -> bool {
+        self.text.contains(['*', '?'])
+    }
+
+    pub fn matches(&self, id: &str) -> bool {
+        wildcard_match(self.text.as_bytes(), id.as_bytes())
+    }
+}
+
+/// `*` matches any run of characters (dots included), `?` exactly one.
+fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
+    // Iterative matching with backtracking to the last `*`: linear for the patterns people write.
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((star_p, star_t)) => {
+                    p = star_p + 1;
+                    t = star_t + 1;
+                    star = Some((star_p, star_t + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p..].iter().all(|&c| c == b'*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards() {
+        let matches = |pattern: &str, id: &str| Selector::parse(pattern).unwrap().matches(id);
+        assert!(matches("smtp.*", "smtp.vrfy.disabled"));
+        assert!(matches("*", "smtp.vrfy.disabled"));
+        assert!(matches("**", "dns.a"));
+        assert!(matches("smtp.*.disabled", "smtp.vrfy.disabled"));
+        assert!(matches("smtp.?xpn.*", "smtp.expn.disabled"));
+        assert!(matches("smtp.vrfy.disabled", "smtp.vrfy.disabled"));
+        assert!(!matches("smtp.vrfy", "smtp.vrfy.disabled"));
+        assert!(!matches("smtp.*", "tls.cert.key"));
+        assert!(!matches("smtp.*.disabled", "smtp.vrfy.disabled.not"));
+        assert!(!matches("?", ""));
+    }
+
+    #[test]
+    fn selector_syntax() {
+        assert!(Selector::parse("smtp.auth.tls-only").is_some_and(|s| !s.is_glob()));
+        assert!(Selector::parse("smtp.*").is_some_and(|s| s.is_glob()));
+        for bad in [
+            "",
+            "SMTP.*",
+            "smtp vrfy",
+            "smtp.[a-z]",
+            "smtp.{a,b}",
+            "smtp_vrfy",
+        ] {
+            assert!(Selector::parse(bad).is_none(), "{bad}");
+        }
+    }
+}
+
+/// `settings:` as given; `None` leaves the value of an earlier scenario or the default.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SettingsPatch {
+    /// Outside domain of the open-relay probes (`--relay-domain` wins over it).
+    pub relay_domain: Option<String>,
+    pub helo_name: Option<String>,
+    pub known_user: Option<String>,
+    pub unknown_domain: Option<String>,
+    /// `retry_pause_ms:`.
+    pub retry_pause: Option<Duration>,
+}
+
+impl SettingsPatch {
+    pub fn apply_to(&self, settings: &mut Settings) {
+        if let Some(domain) = &self.relay_domain {
+            settings.relay_domain = Some(domain.clone());
+        }
+        if let Some(name) = &self.helo_name {
+            settings.smtp.helo_name = Some(name.clone());
+        }
+        if let Some(user) = &self.known_user {
+            settings.smtp.known_user = user.clone();
+        }
+        if let Some(domain) = &self.unknown_domain {
+            settings.smtp.unknown_domain = domain.clone();
+        }
+        if let Some(pause) = self.retry_pause {
+            settings.smtp.retry_pause = pause;
+        }
+    }
+}
+
+/// What a run does: the scenarios and `--only`/`--skip` combined.
+pub struct Plan {
+    /// The selected checks in catalog order, each with its effective severity.
+    pub checks: Vec<SelectedCheck>,
+    /// A port for every role.
+    pub ports: BTreeMap<Role, u16>,
+    /// `--relay-domain` is not applied here: the command line sets it afterwards.
+    pub settings: Settings,
+}

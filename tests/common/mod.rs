@@ -1,0 +1,112 @@
+//! Shared helpers for the integration tests: running the built binary, and small fake servers.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Command, Output};
+use std::thread;
+use std::time::Duration;
+
+/// Runs `mailcheck` with `args`, colour off.
+pub fn mailcheck(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mailcheck"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the mailcheck binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Parses a JSON report from stdout.
+pub fn json(output: &Output) -> serde_json::Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+            stdout(output),
+            stderr(output)
+        )
+    })
+}
+
+/// Every result of the first target as (id, endpoint, status).
+pub fn statuses(report: &serde_json::Value) -> Vec<(String, String, String)> {
+    report["targets"][0]["results"]
+        .as_array()
+        .expect("results is an array")
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_string(),
+                r["endpoint"].as_str().unwrap_or("dns").to_string(),
+                r["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// How a fake server behaves on each accepted connection.
+#[derive(Clone, Copy, Debug)]
+pub enum Fake {
+    /// Accepts and never says anything.
+    Tarpit,
+    /// Answers with an HTTP error and closes.
+    Garbage,
+    /// Sends `220-` continuation lines forever.
+    Endless,
+    /// Greets with `421` and closes.
+    Busy,
+    /// Greets properly, then stops answering after EHLO.
+    MuteAfterEhlo,
+}
+
+/// Starts a fake server on `addr` (in a background thread that lives as long as the test).
+pub fn spawn_fake(addr: &str, fake: Fake) -> SocketAddr {
+    let listener = TcpListener::bind(addr)
+        .unwrap_or_else(|e| panic!("cannot bind fake server on {addr}: {e}"));
+    let local = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            thread::spawn(move || serve(stream, fake));
+        }
+    });
+    local
+}
+
+fn serve(mut stream: TcpStream, fake: Fake) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    match fake {
+        Fake::Tarpit => {
+            let mut buf = [0u8; 512];
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+        }
+        Fake::Garbage => {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+        Fake::Endless => {
+            for _ in 0..100_000 {
+                if stream.write_all(b"220-still greeting you\r\n").is_err() {
+                    break;
+                }
+            }
+        }
+        Fake::Busy => {
+            let _ = stream
+                .write_all(b"421 4.3.2 Service not available, closing transmission channel\r\n");
+        }
+        Fake::MuteAfterEhlo => {
+            let _ = stream.write_all(b"220 fake.example.test ESMTP\r\n");
+            let mut buf = [0u8; 512];
+            if matches!(stream.read(&mut buf), Ok(n) if n > 0) {
+                let _ = stream.write_all(b"250-fake.example.test\r\n250 SIZE 1000\r\n");
+            }
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The JUnit report loads in a real JUnit consumer: `junitparser` (PyPI), the library behind
+//! several CI test-report tools, reads it and must see what we meant to write.
+//!
+//! Needs `python3` with `pip install junitparser`; without it this test fails (never skips), so
+//! CI cannot go green without having checked.
+
+mod report_fixture;
+
+use std::process::Command;
+
+use mailcheck::report::{Format, RenderOptions, render_to_string};
+use report_fixture::sample_report;
+use serde_json::Value;
+
+/// Loads the XML with junitparser and describes what it saw, as JSON.
+const READ_WITH_JUNITPARSER: &str = r#"
+import json, sys
+from junitparser import JUnitXml, Failure, Error, Skipped
+
+xml = JUnitXml.fromfile(sys.argv[1])
+suites = []
+for suite in xml:
+    cases = []
+    for case in suite:
+        results = [
+            {"kind": type(r).__name__.lower(), "message": r.message, "type": r.type, "text": r.text}
+            for r in case.result
+        ]
+        cases.append({
+            "name": case.name,
+            "classname": case.classname,
+            "time": case.time,
+            "results": results,
+            "system_out": case.system_out,
+        })
+    # junitparser has no accessor for a suite's own <system-out>: read the element.
+    out = suite._elem.find("system-out")
+    suites.append({"name": suite.name, "system_out": None if out is None else out.text, "cases": cases})
+print(json.dumps(suites))
+"#;
+
+fn python_with_junitparser() {
+    let probe = Command::new("python3")
+        .args(["-c", "import junitparser"])
+        .output();
+    match probe {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => panic!(
+            "junitparser is not installed: run `pip install junitparser` (python3 said: {})",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(error) => panic!(
+            "python3 is needed to validate the JUnit report ({error}); install it, then `pip install junitparser`"
+        ),
+    }
+}
+
+fn count(cases: &[&Value], kind: &str) -> usize {
+    cases
+        .iter()
+        .filter(|case| {
+            case["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["kind"] == kind)
+        })
+        .count()
+}
+
+#[test]
+fn junitparser_reads_the_report() {
+    python_with_junitparser();
+    let report = sample_report();
+    let xml = render_to_string(Format::Junit, &report, &RenderOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.xml");
+    std::fs::write(&path, &xml).unwrap();
+
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(READ_WITH_JUNITPARSER)
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "junitparser could not read the report:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let suites: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let suites = suites.as_array().unwrap();
+
+    // One suite per target, named after it, the score in its system-out.
+    assert_eq!(suites.len(), 2);
+    assert_eq!(suites[0]["name"], "mail.example.com");
+    assert_eq!(suites[1]["name"], "mx2.example.net");
+    assert!(
+        suites[0]["system_out"]
+            .as_str()
+            .unwrap()
+            .contains("score: 47.9/100")
+    );
+    assert!(
+        suites[1]["system_out"]
+            .as_str()
+            .unwrap()
+            .contains("score: n/a")
+    );
+
+    // One case per result; fail → failure, error → error, skip → skipped, warn passes.
+    let cases: Vec<&Value> = suites
+        .iter()
+        .flat_map(|s| s["cases"].as_array().unwrap())
+        .collect();
+    assert_eq!(cases.len(), 14);
+    assert_eq!(count(&cases, "failure"), 3);
+    assert_eq!(count(&cases, "error"), 2);
+    assert_eq!(count(&cases, "skipped"), 2);
+    let passed = cases
+        .iter()
+        .filter(|c| c["results"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(passed, 7, "5 pass + 2 warn");
+
+    // Every result is found under the name `<id> @ <endpoint>`, in its category's class, with its
+    // duration in seconds.
+    for (suite, target) in suites.iter().zip(&report.targets) {
+        for (case, result) in suite["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(&target.results)
+        {
+            let endpoint = result.endpoint.as_deref().unwrap_or("dns");
+            assert_eq!(case["name"], format!("{} @ {endpoint}", result.id).as_str());
+            assert_eq!(case["classname"], result.category.as_str());
+            let time = case["time"].as_f64().unwrap();
+            assert!(
+                (time - result.duration_ms as f64 / 1000.0).abs() < 1e-9,
+                "{time}"
+            );
+        }
+    }
+
+    let by_name = |name: &str| {
+        *cases
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no case {name}"))
+    };
+
+    let failure = &by_name("imap.login.tls-only @ 203.0.113.10:143/imap")["results"][0];
+    assert_eq!(failure["kind"], "failure");
+    assert_eq!(failure["type"], "critical");
+    assert!(
+        failure["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cleartext LOGIN accepted")
+    );
+    assert!(
+        failure["text"]
+            .as_str()
+            .unwrap()
+            .contains("fix: disable_plaintext_auth = yes")
+    );
+
+    let dns = by_name("dns.mx @ dns");
+    assert_eq!(
+        dns["system_out"],
+        "PASS: example.com has MX 10 mail.example.com, which resolves\n\
+         example.com. 3600 IN MX 10 mail.example.com.\n\
+         mail.example.com. 3600 IN A 203.0.113.10"
+    );
+
+    let warn = by_name("dns.dmarc @ dns");
+    assert!(
+        warn["system_out"]
+            .as_str()
+            .unwrap()
+            .starts_with("WARN: p=none")
+    );
+
+    let skipped = &by_name("e2e.submit @ 203.0.113.10:587/smtp+starttls")["results"][0];
+    assert_eq!(skipped["message"], "needs --user and a password");
+
+    let error = &by_name("smtp.size.advertised @ [2001:db8::25]:25/smtp")["results"][0];
+    assert_eq!(error["kind"], "error");
+    assert_eq!(
+        error["message"],
+        "timed out after 10 s waiting for the greeting"
+    );
+
+    // A `]]>` in server text survives the CDATA split intact.
+    let custom = by_name("custom.reply-has-pipe @ 203.0.113.10:25/smtp");
+    assert!(
+        custom["system_out"]
+            .as_str()
+            .unwrap()
+            .contains("*rejected* ```]]>\nfix: see the `custom` scenario & its <expect> block")
+    );
+}
+
+/// The counts junit-report writes in the XML agree with the results (what CI summaries show).
+#[test]
+fn suite_attributes_count_the_results() {
+    let xml = render_to_string(Format::Junit, &sample_report(), &RenderOptions::default());
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<testsuites>"));
+    assert!(xml.ends_with("</testsuites>\n"));
+    assert!(xml.contains(r#"name="mail.example.com" package="testsuite/mail.example.com" tests="11" errors="1" failures="3""#));
+    assert!(xml.contains(r#"name="mx2.example.net" package="testsuite/mx2.example.net" tests="3" errors="1" failures="0""#));
+    assert_eq!(xml.matches("<testsuite ").count(), 2);
+    assert_eq!(xml.matches("<testcase ").count(), 14);
+    assert_eq!(xml.matches("<failure ").count(), 3);
+    assert_eq!(xml.matches("<error ").count(), 2);
+    assert_eq!(xml.matches("<skipped ").count(), 2);
+}
