@@ -281,6 +281,7 @@ render_all() { # variants...
     for f in "$LAB"/log/*.log; do
         [[ -e $f ]] && mv -f "$f" "$f.old"
     done
+    rm -f "$LAB"/log/start-*.out
     VARS=([LAB]="$LAB" [REF_ADDR]="$REF_ADDR" [WEAK_ADDR]="$WEAK_ADDR" [DNS_ADDR]="$DNS_ADDR"
         [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)")
     make_ca
@@ -316,21 +317,28 @@ prepare_resolver() {
     fi
 }
 
+# Start a daemon with its standard streams on a file, so that it does not keep the caller's
+# terminal or pipe open (`scripts/lab-up | tee` must end); show what it said.
+launch() { # name command...
+    local name=$1 out="$LAB/log/start-$1.out" rc=0
+    shift
+    say "starting $name"
+    "$@" </dev/null >"$out" 2>&1 || rc=$?
+    [[ -s $out ]] && sed 's/^/  | /' "$out"
+    ((rc == 0)) || die "$name failed to start (exit $rc); logs in $LAB/log/"
+}
+
 start_dns() {
-    say "starting NSD on $DNS_ADDR:53"
-    "$NSD" -c "$LAB/dns/nsd.conf"
+    launch nsd "$NSD" -c "$LAB/dns/nsd.conf"
 }
 
 start_variant() { # variant
     local v=$1
-    say "starting Dovecot ($v)"
-    with_lab_dns "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf"
+    launch "dovecot-$v" with_lab_dns "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf"
     if [[ $v == ref ]]; then
-        say "starting OpenDKIM (ref)"
-        with_lab_dns "$OPENDKIM" -x "$LAB/ref/opendkim/opendkim.conf"
+        launch "opendkim-$v" with_lab_dns "$OPENDKIM" -x "$LAB/ref/opendkim/opendkim.conf"
     fi
-    say "starting Postfix ($v)"
-    with_lab_dns postfix -c "$LAB/$v/postfix" start 2>&1 | sed 's/^/  /'
+    launch "postfix-$v" with_lab_dns postfix -c "$LAB/$v/postfix" start
 }
 
 show_logs() {

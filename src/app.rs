@@ -199,7 +199,9 @@ fn run_command(args: RunArgs) -> u8 {
 }
 
 fn ports_of(check: &dyn Check) -> String {
-    let Scope::Endpoints { roles, stage } = check.info().scope;
+    let Scope::Endpoints { roles, stage } = check.info().scope else {
+        return "DNS (no connection)".into();
+    };
     let ports: Vec<String> = roles.iter().map(|r| r.default_port().to_string()).collect();
     let how = match stage {
         Stage::Secured => " after TLS",
@@ -303,7 +305,7 @@ fn validate(files: &[PathBuf]) -> u8 {
         match checked {
             Ok(count) => println!("ok: {} ({count} checks)", file.display()),
             Err(err) => {
-                eprintln!("{err}");
+                eprintln!("{err}\n");
                 code = exit::USAGE;
             }
         }

@@ -7,17 +7,21 @@
 //! others ([`Contact`]), so a dead or tarpitting port costs one timeout, not one per check.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use tokio::sync::{Mutex, Semaphore};
 
-use crate::check::{Check, Ctx, Endpoint, Role, Scope, Settings, Stage, TargetInfo, Verdict};
+use crate::check::{
+    Check, Ctx, Endpoint, EndpointState, Role, Scope, Settings, Stage, TargetInfo, Verdict,
+};
 use crate::outcome::{CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
-use crate::probe::smtp::{OpenFailure, OpenOptions, Session};
+use crate::probe::session::OpenFailure;
+use crate::probe::smtp::Session;
 use crate::target::{ResolvedTarget, resolve};
 
 /// A check chosen for the run, with the scenario's severity for it.
@@ -94,22 +98,21 @@ enum ContactState {
 }
 
 impl Contact {
-    /// Opens a session; while the endpoint's first contact is under way the others wait for
-    /// it, and once the endpoint proved down they get that failure at once.
-    pub async fn open(
+    /// Runs `open`; while the endpoint's first contact is under way the others wait for it,
+    /// and once the endpoint proved down they get that failure at once.
+    pub async fn open<T>(
         &self,
-        options: &OpenOptions,
-        net: &NetOptions,
-    ) -> Result<Session, OpenFailure> {
+        open: impl Future<Output = Result<T, OpenFailure>>,
+    ) -> Result<T, OpenFailure> {
         let mut state = self.state.lock().await;
         match &*state {
             ContactState::Down(failure) => Err(failure.clone()),
             ContactState::Up => {
                 drop(state);
-                Session::open(options, net).await
+                open.await
             }
             ContactState::Unknown => {
-                let result = Session::open(options, net).await;
+                let result = open.await;
                 *state = match &result {
                     Err(failure) if failure.kind.is_endpoint_down() => {
                         ContactState::Down(failure.clone())
@@ -133,9 +136,10 @@ type IndexedCheck = (usize, SelectedCheck);
 
 /// One unit of work: checks that run one after the other on one endpoint.
 struct Group {
-    endpoint: Arc<Endpoint>,
+    /// `None` for target-scoped checks.
+    endpoint: Option<Arc<Endpoint>>,
     stage: Stage,
-    contact: Arc<Contact>,
+    state: Arc<EndpointState>,
     checks: Vec<IndexedCheck>,
 }
 
@@ -144,6 +148,8 @@ async fn run_target(input: &str, config: &RunConfig) -> TargetReport {
     let target = TargetInfo {
         input: input.to_string(),
         domain: resolved.domain.clone(),
+        hosts: resolved.hosts.clone(),
+        evidence: resolved.evidence.clone(),
     };
     let addresses: Vec<String> = resolved
         .addresses()
@@ -165,20 +171,32 @@ async fn run_target(input: &str, config: &RunConfig) -> TargetReport {
             run_group(group, target, config).await
         }
     });
-    let mut results: Vec<(usize, Arc<Endpoint>, CheckResult)> =
+    let mut results: Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> =
         join_all(runs).await.into_iter().flatten().collect();
     results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let results = results.into_iter().map(|(_, _, result)| result).collect();
     TargetReport::new(input.to_string(), resolved.domain, addresses, results)
 }
 
-/// Groups checks by endpoint and stage; `Own` checks get a group each.
+/// Groups checks by endpoint and stage; `Own` and target-scoped checks get a group each.
 fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
-    let mut contacts: BTreeMap<Endpoint, Arc<Contact>> = BTreeMap::new();
+    let mut states: BTreeMap<Endpoint, Arc<EndpointState>> = BTreeMap::new();
     let mut shared: BTreeMap<(Arc<Endpoint>, Stage), Vec<IndexedCheck>> = BTreeMap::new();
     let mut groups = Vec::new();
     for (index, selected) in config.checks.iter().enumerate() {
-        let Scope::Endpoints { roles, stage } = selected.check.info().scope;
+        let (roles, stage) = match selected.check.info().scope {
+            Scope::Endpoints { roles, stage } => (roles, stage),
+            Scope::Target => {
+                let state = Arc::new(EndpointState::default());
+                groups.push(Group {
+                    endpoint: None,
+                    stage: Stage::Own,
+                    state,
+                    checks: vec![(index, *selected)],
+                });
+                continue;
+            }
+        };
         for (host, ip) in resolved.host_addresses() {
             for &role in roles {
                 let endpoint = Endpoint {
@@ -187,13 +205,13 @@ fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
                     role,
                     host: host.clone(),
                 };
-                let contact = contacts.entry(endpoint.clone()).or_default().clone();
+                let state = states.entry(endpoint.clone()).or_default().clone();
                 let endpoint = Arc::new(endpoint);
                 if stage == Stage::Own {
                     groups.push(Group {
-                        endpoint,
+                        endpoint: Some(endpoint),
                         stage,
-                        contact,
+                        state,
                         checks: vec![(index, *selected)],
                     });
                 } else {
@@ -206,11 +224,11 @@ fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
         }
     }
     for ((endpoint, stage), checks) in shared {
-        let contact = contacts[&*endpoint].clone();
+        let state = states[&*endpoint].clone();
         groups.push(Group {
-            endpoint,
+            endpoint: Some(endpoint),
             stage,
-            contact,
+            state,
             checks,
         });
     }
@@ -221,7 +239,7 @@ async fn run_group(
     group: Group,
     target: &TargetInfo,
     config: &RunConfig,
-) -> Vec<(usize, Arc<Endpoint>, CheckResult)> {
+) -> Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> {
     let mut slot = SessionSlot::default();
     let mut results = Vec::with_capacity(group.checks.len());
     for (index, selected) in &group.checks {
@@ -232,13 +250,13 @@ async fn run_group(
             .and_then(|s| s.as_ref().ok())
             .map(Session::mark);
         let mut ctx = Ctx {
-            endpoint: &group.endpoint,
+            endpoint: group.endpoint.as_deref(),
             stage: group.stage,
             target,
             settings: &config.settings,
             net: &config.net,
             dns: &config.dns,
-            contact: &group.contact,
+            state: &group.state,
             slot: (group.stage != Stage::Own).then_some(&mut slot),
         };
         let budget = config.check_budget();
@@ -253,15 +271,15 @@ async fn run_group(
                 ))
             }
         };
+        if verdict.omitted {
+            tidy(&mut slot, before).await;
+            continue;
+        }
+        let label = group.endpoint.as_ref().map(|e| e.label(group.stage));
         results.push((
             *index,
             group.endpoint.clone(),
-            to_result(
-                *selected,
-                Some(group.endpoint.label(group.stage)),
-                verdict,
-                started,
-            ),
+            to_result(*selected, label, verdict, started),
         ));
         tidy(&mut slot, before).await;
     }

@@ -81,7 +81,10 @@ fn broken_files_never_panic() {
     for input in inputs {
         if let Err(error) = scenario::load_str("broken.yaml", &input) {
             assert!(!error.diagnostics().is_empty());
-            assert!(error.diagnostics().iter().all(|d| d.location.is_some()), "{error}");
+            assert!(
+                error.diagnostics().iter().all(|d| d.location.is_some()),
+                "{error}"
+            );
             let shown = error.to_string();
             assert!(shown.starts_with("error: "), "{shown}");
         }

@@ -4,11 +4,15 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use super::{Role, Stage, Verdict};
+use tokio::sync::OnceCell;
+
+use super::{Protocol, Role, Stage, Verdict};
 use crate::probe::ProbeError;
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
-use crate::probe::smtp::{OpenFailure, OpenFailureKind, OpenOptions, Session};
+use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::smtp::{OpenOptions, Session};
+use crate::probe::tls::TlsObservation;
 use crate::runner::{Contact, SessionSlot};
 
 /// One port of one address of a target.
@@ -29,12 +33,19 @@ impl Endpoint {
 
     /// `127.0.0.10:587/smtp+starttls`: the address, port and what was spoken there.
     pub fn label(&self, stage: Stage) -> String {
-        let proto = match (self.role, stage) {
-            (Role::Smtps, _) => "smtps",
-            (_, Stage::Secured) => "smtp+starttls",
-            _ => "smtp",
+        let protocol = match self.role.protocol() {
+            Protocol::Smtp => "smtp",
+            Protocol::Imap => "imap",
+            Protocol::Pop3 => "pop3",
         };
-        format!("{}/{proto}", self.addr())
+        let how = if self.role.implicit_tls() {
+            "s"
+        } else if stage == Stage::Secured {
+            "+starttls"
+        } else {
+            ""
+        };
+        format!("{}/{protocol}{how}", self.addr())
     }
 
     /// The name to present in SNI and to match certificates against.
@@ -50,9 +61,22 @@ pub struct TargetInfo {
     pub input: String,
     /// The mail domain (`--domain`, the target when it has MX, or the host's parent).
     pub domain: Option<String>,
+    /// The hosts checked (MX hosts, or the target) with their addresses.
+    pub hosts: Vec<(Option<String>, Vec<IpAddr>)>,
+    /// The DNS exchanges that resolved the target.
+    pub evidence: Vec<String>,
 }
 
-/// Parameters of the SMTP checks (scenario `settings.smtp`).
+/// What the runner keeps per endpoint for every check that touches it.
+#[derive(Default)]
+pub struct EndpointState {
+    /// The first-contact gate: a dead endpoint is found out once.
+    pub contact: Contact,
+    /// The TLS handshake as a client would do it, observed once for all `tls.*` checks.
+    pub tls: OnceCell<Result<TlsObservation, OpenFailure>>,
+}
+
+/// Parameters of the SMTP checks (scenario `settings:`).
 #[derive(Clone, Debug)]
 pub struct SmtpSettings {
     /// HELO name for probes; `None`: the address literal of our end, which is honest.
@@ -85,40 +109,50 @@ pub struct Settings {
     pub relay_domain: Option<String>,
 }
 
-/// A check's view of the run while it runs on one endpoint.
+/// A check's view of the run while it runs on one endpoint (or, for DNS checks, on the target).
 pub struct Ctx<'a> {
-    pub endpoint: &'a Endpoint,
+    /// `None` only for [`super::Scope::Target`] checks.
+    pub endpoint: Option<&'a Endpoint>,
     pub stage: Stage,
     pub target: &'a TargetInfo,
     pub settings: &'a Settings,
     pub net: &'a NetOptions,
     pub dns: &'a Dns,
-    pub(crate) contact: &'a Contact,
+    pub(crate) state: &'a EndpointState,
     pub(crate) slot: Option<&'a mut SessionSlot>,
 }
 
 impl Ctx<'_> {
-    /// Options to open a session on this endpoint, at this check's stage.
+    /// The endpoint of an endpoint-scoped check. The runner gives one to every check whose
+    /// scope is `Endpoints`; only `Target` checks run without.
+    pub fn endpoint(&self) -> &Endpoint {
+        self.endpoint
+            .expect("endpoint-scoped checks always run with an endpoint")
+    }
+
+    /// Options to open an SMTP session on this endpoint, at this check's stage.
     pub fn open_options(&self) -> OpenOptions {
+        let endpoint = self.endpoint();
         OpenOptions {
-            addr: self.endpoint.addr(),
-            server_name: self.endpoint.server_name(),
-            implicit_tls: self.endpoint.role.implicit_tls(),
+            addr: endpoint.addr(),
+            server_name: endpoint.server_name(),
+            implicit_tls: endpoint.role.implicit_tls(),
             starttls: self.stage == Stage::Secured,
             helo_name: self.settings.smtp.helo_name.clone(),
             retry_pause: self.settings.smtp.retry_pause,
         }
     }
 
-    /// The session shared by this stage's checks on this endpoint, opened on first use.
+    /// The SMTP session shared by this stage's checks on this endpoint, opened on first use.
     pub async fn session(&mut self) -> Result<&mut Session, OpenFailure> {
         let options = self.open_options();
+        let (state, net) = (self.state, self.net);
         let slot = self
             .slot
             .as_deref_mut()
             .expect("only Greeted/Secured checks share a session");
         if slot.session.is_none() {
-            slot.session = Some(self.contact.open(&options, self.net).await);
+            slot.session = Some(state.contact.open(Session::open(&options, net)).await);
         }
         match slot.session.as_mut().expect("just filled") {
             Ok(session) => Ok(session),
@@ -126,17 +160,55 @@ impl Ctx<'_> {
         }
     }
 
-    /// A fresh session of the caller's making (for `Stage::Own` checks).
+    /// A fresh SMTP session of the caller's making (for `Stage::Own` checks).
     pub async fn open(&self, options: &OpenOptions) -> Result<Session, OpenFailure> {
-        self.contact.open(options, self.net).await
+        self.state
+            .contact
+            .open(Session::open(options, self.net))
+            .await
+    }
+
+    /// Runs any opening (IMAP, POP3, raw probes) through this endpoint's first-contact gate.
+    pub async fn gate<T>(
+        &self,
+        open: impl std::future::Future<Output = Result<T, OpenFailure>>,
+    ) -> Result<T, OpenFailure> {
+        self.state.contact.open(open).await
+    }
+
+    /// The TLS handshake on this endpoint (STARTTLS or implicit), done once and shared.
+    pub async fn tls(&self) -> Result<&TlsObservation, OpenFailure> {
+        let endpoint = self.endpoint();
+        let result = self
+            .state
+            .tls
+            .get_or_init(|| async {
+                match endpoint.role.protocol() {
+                    Protocol::Smtp => {
+                        let mut options = self.open_options();
+                        options.starttls = !endpoint.role.implicit_tls();
+                        let session = self.open(&options).await?;
+                        let observation = TlsObservation::of(session.tls(), session.opening());
+                        session.client.quit().await;
+                        observation
+                    }
+                    Protocol::Imap | Protocol::Pop3 => Err(OpenFailure {
+                        kind: OpenFailureKind::Broken(ProbeError::Io("not implemented yet".into())),
+                        evidence: Vec::new(),
+                    }),
+                }
+            })
+            .await;
+        result.as_ref().map_err(Clone::clone)
     }
 
     /// The usual verdict when a session could not be opened: a closed optional port is a
     /// `skip`, anything else means we could not tell (`error`).
     pub fn unavailable(&self, failure: &OpenFailure) -> Verdict {
-        let port = self.endpoint.port;
+        let endpoint = self.endpoint();
+        let port = endpoint.port;
         let verdict = match &failure.kind {
-            OpenFailureKind::Unreachable(ProbeError::Refused) if !self.endpoint.role.required() => {
+            OpenFailureKind::Unreachable(ProbeError::Refused) if !endpoint.role.required() => {
                 Verdict::skip(format!("port {port} is closed (connection refused)"))
             }
             kind => Verdict::error(format!("port {port}: {}", kind.describe())),

@@ -19,7 +19,7 @@ mod smtp_submission_tls_required;
 mod smtp_vrfy_disabled;
 mod verdict;
 
-pub use context::{Ctx, Endpoint, Settings, SmtpSettings, TargetInfo};
+pub use context::{Ctx, Endpoint, EndpointState, Settings, SmtpSettings, TargetInfo};
 pub use verdict::Verdict;
 
 use crate::outcome::{Category, Severity};
@@ -33,16 +33,46 @@ pub enum Role {
     Submission,
     /// Submission over implicit TLS on 465 (RFC 8314).
     Smtps,
+    /// IMAP on 143 (STARTTLS).
+    Imap,
+    /// IMAP over implicit TLS on 993.
+    Imaps,
+    /// POP3 on 110 (STLS).
+    Pop3,
+    /// POP3 over implicit TLS on 995.
+    Pop3s,
+}
+
+/// The protocol spoken on a role's port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    Smtp,
+    Imap,
+    Pop3,
 }
 
 impl Role {
-    pub const ALL: [Role; 3] = [Role::Mx, Role::Submission, Role::Smtps];
+    pub const ALL: [Role; 7] = [
+        Role::Mx,
+        Role::Submission,
+        Role::Smtps,
+        Role::Imap,
+        Role::Imaps,
+        Role::Pop3,
+        Role::Pop3s,
+    ];
+    /// Every role that speaks TLS, implicitly or after STARTTLS.
+    pub const TLS: [Role; 7] = Role::ALL;
 
     pub fn default_port(self) -> u16 {
         match self {
             Role::Mx => 25,
             Role::Submission => 587,
             Role::Smtps => 465,
+            Role::Imap => 143,
+            Role::Imaps => 993,
+            Role::Pop3 => 110,
+            Role::Pop3s => 995,
         }
     }
 
@@ -52,17 +82,35 @@ impl Role {
             Role::Mx => "smtp",
             Role::Submission => "submission",
             Role::Smtps => "smtps",
+            Role::Imap => "imap",
+            Role::Imaps => "imaps",
+            Role::Pop3 => "pop3",
+            Role::Pop3s => "pop3s",
+        }
+    }
+
+    pub fn protocol(self) -> Protocol {
+        match self {
+            Role::Mx | Role::Submission | Role::Smtps => Protocol::Smtp,
+            Role::Imap | Role::Imaps => Protocol::Imap,
+            Role::Pop3 | Role::Pop3s => Protocol::Pop3,
         }
     }
 
     pub fn implicit_tls(self) -> bool {
-        matches!(self, Role::Smtps)
+        matches!(self, Role::Smtps | Role::Imaps | Role::Pop3s)
     }
 
-    /// Whether a closed port is a finding in itself (25 and 587 must answer; 465 may be off,
-    /// and `smtp.smtps` alone says so).
+    /// Whether a closed port is a finding in itself (25 and 587 must answer; the others may
+    /// be off, and the check about that port alone says so).
     pub fn required(self) -> bool {
         matches!(self, Role::Mx | Role::Submission)
+    }
+
+    /// Whether MX-style opportunistic TLS applies (RFC 7672 §1.3): only on 25. Everywhere else
+    /// clients must verify the certificate (RFC 8314).
+    pub fn opportunistic_tls(self) -> bool {
+        matches!(self, Role::Mx)
     }
 }
 
@@ -86,6 +134,8 @@ pub enum Scope {
         roles: &'static [Role],
         stage: Stage,
     },
+    /// Once per target (DNS checks): the result has no endpoint.
+    Target,
 }
 
 /// What a check declares about itself; the catalog's row.

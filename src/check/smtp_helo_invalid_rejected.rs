@@ -3,7 +3,7 @@
 use super::smtp_common::{Transaction, control, postmaster, transaction};
 use super::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
-use crate::probe::smtp::OpenFailureKind;
+use crate::probe::session::OpenFailureKind;
 
 pub struct HeloInvalidRejected;
 

@@ -9,7 +9,8 @@ use super::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::dns::Answer;
 use crate::probe::reply::Reply;
-use crate::probe::smtp::{OpenFailureKind, Session};
+use crate::probe::session::OpenFailureKind;
+use crate::probe::smtp::Session;
 
 pub struct RelayRefused;
 
@@ -178,7 +179,7 @@ impl Check for RelayRefused {
                 .with_evidence(evidence);
             }
         }
-        let endpoint = ctx.endpoint;
+        let endpoint = ctx.endpoint();
         let via_ip = match endpoint.ip {
             std::net::IpAddr::V4(ip) => format!("[{ip}]"),
             std::net::IpAddr::V6(ip) => format!("[IPv6:{ip}]"),
@@ -211,7 +212,7 @@ impl Check for RelayRefused {
 /// after TLS may do is the question there.
 async fn open(ctx: &Ctx<'_>) -> Result<Session, Verdict> {
     let mut options = ctx.open_options();
-    options.starttls = ctx.endpoint.role == Role::Submission;
+    options.starttls = ctx.endpoint().role == Role::Submission;
     match ctx.open(&options).await {
         Ok(session) => Ok(session),
         Err(failure) if matches!(failure.kind, OpenFailureKind::StartTlsNotOffered) => {

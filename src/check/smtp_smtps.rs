@@ -3,7 +3,7 @@
 use super::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::ProbeError;
-use crate::probe::smtp::{OpenFailure, OpenFailureKind};
+use crate::probe::session::{OpenFailure, OpenFailureKind};
 
 pub struct Smtps;
 

@@ -2,7 +2,8 @@
 
 use super::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
-use crate::probe::smtp::{OpenFailure, OpenFailureKind, Session};
+use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::smtp::Session;
 
 pub struct StartTls;
 
@@ -96,7 +97,7 @@ mod tests {
             .0;
         for kind in [
             OpenFailureKind::StartTlsNotOffered,
-            OpenFailureKind::StartTlsRefused(reply),
+            OpenFailureKind::StartTlsRefused(crate::probe::session::Refusal::from(&reply)),
             OpenFailureKind::StartTlsHandshake(ProbeError::Tls("alert".into())),
         ] {
             let verdict = judge(Err(&failure(kind))).unwrap();

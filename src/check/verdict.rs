@@ -10,6 +10,9 @@ pub struct Verdict {
     pub evidence: Vec<String>,
     /// Replaces the check's generic fix hint, when the verdict knows better.
     pub fix: Option<String>,
+    /// No result at all: the check does not apply here (e.g. `tls.*` on an endpoint that
+    /// offers no TLS, whose absence another check reports).
+    pub omitted: bool,
 }
 
 impl Verdict {
@@ -19,6 +22,15 @@ impl Verdict {
             message: message.into(),
             evidence: Vec::new(),
             fix: None,
+            omitted: false,
+        }
+    }
+
+    /// Produce no result for this endpoint.
+    pub fn omitted() -> Verdict {
+        Verdict {
+            omitted: true,
+            ..Verdict::skip("not applicable")
         }
     }
 

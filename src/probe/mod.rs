@@ -4,6 +4,7 @@
 pub mod dns;
 pub mod net;
 pub mod reply;
+pub mod session;
 pub mod smtp;
 pub mod stream;
 pub mod tls;

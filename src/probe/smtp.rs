@@ -13,6 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use super::ProbeError;
 use super::net::{NetOptions, connect};
 use super::reply::{Capabilities, Reply, parse_reply};
+use super::session::{OpenFailure, OpenFailureKind, Refusal};
 use super::stream::Stream;
 use super::tls::{TlsInfo, handshake};
 use super::transcript::{Mark, Transcript};
@@ -265,76 +266,12 @@ impl Mark {
     }
 }
 
-/// Why a session could not be opened. Clone-able so one dead endpoint's failure can be shared
-/// by every check that wanted it.
-#[derive(Clone, Debug)]
-pub struct OpenFailure {
-    pub kind: OpenFailureKind,
-    pub evidence: Vec<String>,
-}
-
-#[derive(Clone, Debug)]
-pub enum OpenFailureKind {
-    /// TCP connect failed (refused, timed out, no route).
-    Unreachable(ProbeError),
-    /// Implicit TLS handshake failed before any SMTP.
-    ImplicitTls(ProbeError),
-    /// Connected, but no (valid) greeting came.
-    NoGreeting(ProbeError),
-    /// The greeting refused service (`421`, `554`, postscreen `4xx`), also after one retry.
-    GreetingRefused(Reply),
-    /// EHLO and the HELO fallback were refused.
-    HelloRefused(Reply),
-    /// STARTTLS not in the EHLO reply.
-    StartTlsNotOffered,
-    /// STARTTLS answered with a refusal (a `454` that persisted after one retry).
-    StartTlsRefused(Reply),
-    /// The STARTTLS handshake failed.
-    StartTlsHandshake(ProbeError),
-    /// The dialog broke (timeout, close, garbage) after the greeting.
-    Broken(ProbeError),
-}
-
-impl OpenFailureKind {
-    /// Whether the endpoint itself is out of reach: no point in any other check trying again.
-    pub fn is_endpoint_down(&self) -> bool {
-        matches!(
-            self,
-            OpenFailureKind::Unreachable(_)
-                | OpenFailureKind::NoGreeting(_)
-                | OpenFailureKind::GreetingRefused(_)
-                | OpenFailureKind::ImplicitTls(ProbeError::Timeout { .. })
-        )
-    }
-
-    /// One line for messages.
-    pub fn describe(&self) -> String {
-        match self {
-            OpenFailureKind::Unreachable(err) => format!("cannot connect: {err}"),
-            OpenFailureKind::ImplicitTls(err) => format!("implicit TLS handshake failed: {err}"),
-            OpenFailureKind::NoGreeting(ProbeError::Timeout { after, .. }) => {
-                format!(
-                    "connected, but no greeting within {} s (tarpit or overloaded server)",
-                    after.as_secs_f32()
-                )
-            }
-            OpenFailureKind::NoGreeting(err) => format!("connected, but no valid greeting: {err}"),
-            OpenFailureKind::GreetingRefused(reply) if reply.code == 421 => {
-                format!("server refused the session (also after one retry): {reply}")
-            }
-            OpenFailureKind::GreetingRefused(reply) if reply.is_transient() => format!(
-                "server deferred the session (also after one retry; postscreen or greylisting?): {reply}"
-            ),
-            OpenFailureKind::GreetingRefused(reply) => {
-                format!("server refused the session: {reply}")
-            }
-            OpenFailureKind::HelloRefused(reply) => format!("EHLO and HELO refused: {reply}"),
-            OpenFailureKind::StartTlsNotOffered => "STARTTLS is not advertised".into(),
-            OpenFailureKind::StartTlsRefused(reply) => {
-                format!("STARTTLS refused (also after one retry): {reply}")
-            }
-            OpenFailureKind::StartTlsHandshake(err) => format!("STARTTLS handshake failed: {err}"),
-            OpenFailureKind::Broken(err) => format!("session broke during its opening: {err}"),
+impl From<&Reply> for Refusal {
+    fn from(reply: &Reply) -> Refusal {
+        Refusal {
+            summary: reply.summary(),
+            transient: reply.is_transient(),
+            code: Some(reply.code),
         }
     }
 }
@@ -388,7 +325,12 @@ impl Session {
         };
         let greeting = match client.read_reply().await {
             Ok(reply) if reply.code == 220 => reply,
-            Ok(reply) => return fail(client, OpenFailureKind::GreetingRefused(reply)),
+            Ok(reply) => {
+                return fail(
+                    client,
+                    OpenFailureKind::GreetingRefused(Refusal::from(&reply)),
+                );
+            }
             Err(err) => return fail(client, OpenFailureKind::NoGreeting(err)),
         };
         let helo_name = options
@@ -397,7 +339,9 @@ impl Session {
             .unwrap_or_else(|| local_literal(options.addr, net));
         let (hello, capabilities) = match say_hello(&mut client, &helo_name).await {
             Ok(Ok(pair)) => pair,
-            Ok(Err(reply)) => return fail(client, OpenFailureKind::HelloRefused(reply)),
+            Ok(Err(reply)) => {
+                return fail(client, OpenFailureKind::HelloRefused(Refusal::from(&reply)));
+            }
             Err(err) => return fail(client, OpenFailureKind::Broken(err)),
         };
         let mut session = Session {
@@ -415,7 +359,12 @@ impl Session {
             }
             match session.client.command("STARTTLS").await {
                 Ok(reply) if reply.code == 220 => {}
-                Ok(reply) => return fail(session.client, OpenFailureKind::StartTlsRefused(reply)),
+                Ok(reply) => {
+                    return fail(
+                        session.client,
+                        OpenFailureKind::StartTlsRefused(Refusal::from(&reply)),
+                    );
+                }
                 Err(err) => return fail(session.client, OpenFailureKind::Broken(err)),
             }
             if let Err(err) = session.client.upgrade(&options.server_name).await {
@@ -429,23 +378,16 @@ impl Session {
                     session.before_tls = Some((clear_reply, clear_caps));
                 }
                 Ok(Err(reply)) => {
-                    return fail(session.client, OpenFailureKind::HelloRefused(reply));
+                    return fail(
+                        session.client,
+                        OpenFailureKind::HelloRefused(Refusal::from(&reply)),
+                    );
                 }
                 Err(err) => return fail(session.client, OpenFailureKind::Broken(err)),
             }
         }
         session.opening_end = session.client.transcript.mark();
         Ok(session)
-    }
-}
-
-impl OpenFailure {
-    fn retryable(&self) -> bool {
-        match &self.kind {
-            OpenFailureKind::GreetingRefused(reply) => reply.is_transient(),
-            OpenFailureKind::StartTlsRefused(reply) => reply.is_transient(),
-            _ => false,
-        }
     }
 }
 

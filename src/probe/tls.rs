@@ -161,3 +161,33 @@ where
     };
     Ok((tls, info))
 }
+
+/// A completed handshake as a client would do it on one endpoint, with the dialog that led
+/// to it: what the `tls.*` checks judge.
+#[derive(Clone, Debug)]
+pub struct TlsObservation {
+    pub info: TlsInfo,
+    pub evidence: Vec<String>,
+}
+
+impl TlsObservation {
+    /// From an opened session's TLS state and transcript; a session without TLS is a bug of
+    /// the caller, reported as a broken opening rather than a panic.
+    pub fn of(
+        info: Option<&TlsInfo>,
+        evidence: Vec<String>,
+    ) -> Result<TlsObservation, super::session::OpenFailure> {
+        match info {
+            Some(info) => Ok(TlsObservation {
+                info: info.clone(),
+                evidence,
+            }),
+            None => Err(super::session::OpenFailure {
+                kind: super::session::OpenFailureKind::Broken(ProbeError::Tls(
+                    "no TLS on this session".into(),
+                )),
+                evidence,
+            }),
+        }
+    }
+}

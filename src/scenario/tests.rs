@@ -505,7 +505,7 @@ fn checks_must_be_a_list() {
 #[test]
 fn ports() {
     assert_eq!(
-        error("ports:\n  smtp: 70000\n  imap: 143\n  submission: \"587\"\n  smtps: 0\n"),
+        error("ports:\n  smtp: 70000\n  webmail: 143\n  submission: \"587\"\n  smtps: 0\n"),
         "error: port 70000 is out of range
  --> t.yaml:2:9
   |
@@ -514,13 +514,13 @@ fn ports() {
   |
   = note: a port is a number from 1 to 65535
 
-error: unknown port name `imap`
+error: unknown port name `webmail`
  --> t.yaml:3:3
   |
-3 |   imap: 143
-  |   ^^^^ not a port name
+3 |   webmail: 143
+  |   ^^^^^^^ not a port name
   |
-  = note: expected one of: smtp (25), submission (587), smtps (465)
+  = note: expected one of: smtp (25), submission (587), smtps (465), imap (143), imaps (993), pop3 (110), pop3s (995)
 
 error: `submission` must be a port number, found the string \"587\"
  --> t.yaml:4:15
