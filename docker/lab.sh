@@ -5,7 +5,8 @@
 #
 # Usage: lab.sh up [VARIANT...]    render, then start DNS and the variants (default: ref weak)
 #        lab.sh down               stop everything this lab started (by pid file)
-#        lab.sh status             say what runs
+#        lab.sh status             say what runs (exit 3 when nothing does)
+#        lab.sh health [VARIANT...]  exit 0 when every endpoint greets as it should
 #        lab.sh container          entrypoint: up (variants from MAILCHECK_LAB_VARIANTS, default
 #                                  ref), then stay in the foreground showing the logs; stop on
 #                                  SIGTERM/SIGINT
@@ -29,6 +30,10 @@ readonly OUTSIDE_MX_ADDR=127.0.100.99 # MX of outside.test; nothing listens ther
 readonly CHECKER_ADDR=127.0.100.2     # the checker's source address; trusted by nobody
 readonly REF_PORTS=(25 587 465 143 993 110 995)
 readonly WEAK_PORTS=(25 587 143 110)
+# WEAKNESS endpoint of the weak variant: an `openssl s_server` that speaks TLS 1.0 only.
+readonly LEGACY_ADDR=127.0.100.30
+readonly LEGACY_PORT=465
+readonly OPENSSL=/usr/bin/openssl
 readonly LAB_USER=mailcheck-lab
 readonly ALL_VARIANTS=(ref weak)
 
@@ -91,6 +96,9 @@ render() { # template destination
         die "unknown placeholder ${BASH_REMATCH[0]} in $1"
     fi
     printf '%s\n' "$text" >"$2"
+    # Postfix pauses ~2 s before reading a configuration file modified in the last second or
+    # two; a rendered file is complete, so date it a little in the past.
+    touch -d "@$((EPOCHSECONDS - 10))" "$2"
 }
 
 # A private CA (kept across restarts while valid for 30 more days) and its server certificates.
@@ -168,6 +176,56 @@ make_weak_cert() {
     chmod 644 "$tls/server.crt"
 }
 
+# WEAKNESS: the weak server's IMAP/POP3 certificate (Dovecot) is for the right name and signed
+# by the lab CA, but EXPIRED: valid for one second from the CA's own notBefore, so that its
+# chain still verifies within its validity period (tls.cert.trusted passes with --ca-file) while
+# tls.cert.expiry must fail. `openssl ca` is the OpenSSL 3.0 tool that takes explicit dates.
+make_expired_cert() {
+    local tls="$LAB/weak/tls" work start end
+    if [[ -s $tls/expired.crt && -s $tls/expired.key ]] &&
+        openssl verify -no_check_time -CAfile "$LAB/ca/ca.pem" "$tls/expired.crt" >/dev/null 2>&1; then
+        return 0
+    fi
+    say "generating the expired certificate of mail.weak.test (IMAP/POP3)"
+    start="$(openssl x509 -in "$LAB/ca/ca.pem" -noout -startdate | cut -d= -f2)"
+    end="$(date -u -d "$start + 1 second" +%Y%m%d%H%M%SZ)"
+    start="$(date -u -d "$start" +%Y%m%d%H%M%SZ)"
+    work="$(mktemp -d)"
+    : >"$work/index.txt"
+    openssl rand -hex 16 >"$work/serial"
+    cat >"$work/ca.cnf" <<CNF
+[ca]
+default_ca = lab
+[lab]
+database = $work/index.txt
+new_certs_dir = $work
+serial = $work/serial
+default_md = sha256
+policy = any
+unique_subject = no
+[any]
+commonName = supplied
+organizationName = optional
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:mail.weak.test, IP:$WEAK_ADDR
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+    (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tls/expired.key")
+    openssl req -new -key "$tls/expired.key" -subj "/O=mailcheck lab/CN=mail.weak.test" -out "$work/req.csr"
+    openssl ca -batch -notext -config "$work/ca.cnf" -cert "$LAB/ca/ca.pem" -keyfile "$LAB/ca/ca.key" \
+        -startdate "$start" -enddate "$end" -extensions server \
+        -in "$work/req.csr" -out "$tls/expired.crt" 2>"$work/ca.err" || {
+        cat "$work/ca.err" >&2
+        die "could not make the expired certificate (openssl ca)"
+    }
+    rm -rf "$work"
+    chmod 644 "$tls/expired.crt"
+}
+
 # The test users' password (one for test@ref.test and test@weak.test), kept across restarts.
 make_password() {
     local dir="$LAB/secrets"
@@ -242,6 +300,9 @@ render_variant() { # variant
         render "$TEMPLATES/$v/$f" "$LAB/$v/postfix/$f"
     done
     render "$TEMPLATES/$v/dovecot.conf" "$LAB/$v/dovecot/dovecot.conf"
+    # Dovecot's base_dir holds only sockets and its pid file: start from an empty one (the lab
+    # is stopped here; a stale anvil-auth-penalty socket would delay auth by 5 s).
+    rm -rf "$LAB/$v/dovecot-run"
     make_users "$v" "$domain"
     if [[ $v == ref ]]; then
         render "$TEMPLATES/ref/opendkim.conf" "$LAB/ref/opendkim/opendkim.conf"
@@ -252,14 +313,10 @@ render_variant() { # variant
     fi
     "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf" -n >/dev/null ||
         die "invalid $LAB/$v/dovecot/dovecot.conf"
-    # `postfix check` creates the queue subdirectories and fixes their ownership. Postfix
-    # reports to its log file, not to the terminal.
+    # `postfix start` creates the queue subdirectories and checks their ownership.
     mkdir -p "$LAB/$v/postfix-queue"
     chmod 755 "$LAB/$v/postfix-queue"
-    if ! postfix -c "$LAB/$v/postfix" check; then
-        tail -n 5 "$LAB/log/$v-postfix.log" >&2 || true
-        die "postfix check failed for $LAB/$v/postfix (log: $LAB/log/$v-postfix.log)"
-    fi
+    postconf -c "$LAB/$v/postfix" -n >/dev/null || die "invalid $LAB/$v/postfix/main.cf"
 }
 
 render_all() { # variants...
@@ -268,25 +325,27 @@ render_all() { # variants...
         chmod 755 "$LAB"
     fi
     # Postfix, Dovecot, NSD and OpenDKIM run as their own users and must reach their files.
-    local d="$LAB"
+    local d="$LAB" safe_keys=true
     while [[ $d != / ]]; do
         (($(stat -c '0%a' "$d") & 1)) ||
             die "$d must be traversable by everyone (chmod o+x), or set MAILCHECK_LAB_DIR elsewhere"
         d="$(dirname "$d")"
+        if (($(stat -c '0%a' "$d") & 2)); then safe_keys=false; fi
     done
     mkdir -p "$LAB/log"
     chmod 755 "$LAB/log"
     # Each start gets fresh logs; the previous run's stay beside them as *.log.old.
     local f
     for f in "$LAB"/log/*.log; do
-        [[ -e $f ]] && mv -f "$f" "$f.old"
+        if [[ -e $f ]]; then mv -f "$f" "$f.old"; fi
     done
     rm -f "$LAB"/log/start-*.out
     VARS=([LAB]="$LAB" [REF_ADDR]="$REF_ADDR" [WEAK_ADDR]="$WEAK_ADDR" [DNS_ADDR]="$DNS_ADDR"
-        [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)")
+        [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)" [OPENDKIM_SAFE_KEYS]="$safe_keys")
     make_ca
     make_ref_cert
     make_weak_cert
+    make_expired_cert
     make_password
     make_dkim
     render_dns
@@ -303,6 +362,7 @@ with_lab_dns() {
     if [[ $IN_CONTAINER == 1 ]]; then
         "$@"
     else
+        # shellcheck disable=SC2016 # $0 and $@ belong to the inner sh
         unshare --mount --propagation private -- \
             sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$LAB/resolv.conf" "$@"
     fi
@@ -324,8 +384,8 @@ launch() { # name command...
     shift
     say "starting $name"
     "$@" </dev/null >"$out" 2>&1 || rc=$?
-    [[ -s $out ]] && sed 's/^/  | /' "$out"
-    ((rc == 0)) || die "$name failed to start (exit $rc); logs in $LAB/log/"
+    if [[ -s $out ]]; then sed 's/^/  | /' "$out"; fi
+    ((rc == 0)) || die "$name failed to start (exit $rc)"
 }
 
 start_dns() {
@@ -339,6 +399,22 @@ start_variant() { # variant
         launch "opendkim-$v" with_lab_dns "$OPENDKIM" -x "$LAB/ref/opendkim/opendkim.conf"
     fi
     launch "postfix-$v" with_lab_dns postfix -c "$LAB/$v/postfix" start
+    if [[ $v == weak ]]; then start_legacy_tls; fi
+}
+
+# WEAKNESS endpoint of the weak variant: `openssl s_server` on $LEGACY_ADDR:$LEGACY_PORT with
+# implicit TLS 1.0 only, at @SECLEVEL=0 (what tls.protocol.min must catch on a server that
+# speaks nothing newer). `-www` answers HTTP after the handshake, so it never reads stdin.
+# setsid detaches it from this shell; its pid goes to a pid file like every lab daemon's.
+start_legacy_tls() {
+    local pidfile="$LAB/weak/legacy-tls.pid"
+    say "starting openssl s_server (TLS 1.0 only) on $LEGACY_ADDR:$LEGACY_PORT"
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016 # $0 and $@ belong to the inner sh
+    setsid -f sh -c 'echo $$ >"$0" && exec "$@"' "$pidfile" \
+        "$OPENSSL" s_server -accept "$LEGACY_ADDR:$LEGACY_PORT" -tls1 -cipher 'ALL:@SECLEVEL=0' \
+        -cert "$LAB/weak/tls/server.crt" -key "$LAB/weak/tls/server.key" -www -quiet \
+        </dev/null >>"$LAB/log/weak-legacy-tls.log" 2>&1
 }
 
 show_logs() {
@@ -383,23 +459,23 @@ service_ready() { # addr port
 
 wait_ready() { # variants...
     local deadline=$((SECONDS + WAIT_SECS)) pending v p sock
-    local -A done=()
+    local -A ready=()
     while :; do
         pending=()
-        if [[ -z ${done[dns]:-} ]]; then
+        if [[ -z ${ready[dns]:-} ]]; then
             # The daemons' view of DNS: the lab zones, through the lab resolv.conf.
             if tcp_open "$DNS_ADDR" 53 &&
                 [[ $(with_lab_dns getent ahostsv4 mail.ref.test 2>/dev/null | awk 'NR==1{print $1}') == "$REF_ADDR" ]]; then
-                done[dns]=1
+                ready[dns]=1
             else
                 pending+=("DNS $DNS_ADDR:53 (mail.ref.test through $LAB/resolv.conf)")
             fi
         fi
         for v in "$@"; do
             for p in $(ports_of "$v"); do
-                [[ -n ${done[$v:$p]:-} ]] && continue
+                [[ -n ${ready[$v:$p]:-} ]] && continue
                 if service_ready "$(addr_of "$v")" "$p"; then
-                    done[$v:$p]=1
+                    ready[$v:$p]=1
                 else
                     pending+=("$(addr_of "$v"):$p")
                 fi
@@ -409,6 +485,9 @@ wait_ready() { # variants...
             done
             if [[ $v == ref && ! -S $LAB/ref/opendkim-run/opendkim.sock ]]; then
                 pending+=("$LAB/ref/opendkim-run/opendkim.sock")
+            fi
+            if [[ $v == weak ]] && ! tcp_open "$LEGACY_ADDR" "$LEGACY_PORT"; then
+                pending+=("$LEGACY_ADDR:$LEGACY_PORT (TLS 1.0 s_server)")
             fi
         done
         ((${#pending[@]} == 0)) && return 0
@@ -428,7 +507,7 @@ summary() { # variants...
 
 mailcheck lab is up (lab dir $LAB)
   DNS       $DNS_ADDR:53 udp+tcp  authoritative for test. ref.test weak.test outside.test
-            invalid. 127.in-addr.arpa 100.0.127.in-addr.arpa
+            sprawl.test nomail.test dnsbl.test invalid. 127.in-addr.arpa 100.0.127.in-addr.arpa
 EOF
     for v in "$@"; do
         case $v in
@@ -442,18 +521,23 @@ EOF
             weak) cat <<EOF
   weak      $WEAK_ADDR  mail.weak.test  deliberately weak
             smtp 25  submission 587 (AUTH in cleartext)  imap 143  pop3 110  (no 465/993/995)
-            user test@weak.test
+            imap/pop3 certificate expired; user test@weak.test
+  legacy    $LEGACY_ADDR:$LEGACY_PORT  implicit TLS 1.0 only (openssl s_server, weak variant)
 EOF
                 ;;
         esac
     done
     cat <<EOF
-  password  $LAB/secrets/test-password (both users)
+  password  $LAB/secrets/test-password (every test user)
   CA        $LAB/ca/ca.pem  (mailcheck --ca-file)
   checker   mailcheck --bind $CHECKER_ADDR --resolver $DNS_ADDR --relay-domain outside.test
   logs      $LAB/log/
-  stop      scripts/lab-down
 EOF
+    if [[ $IN_CONTAINER == 1 ]]; then
+        echo "  stop      docker compose down (SIGTERM)"
+    else
+        echo "  stop      scripts/lab-down"
+    fi
 }
 
 cmd_up() { # variants...
@@ -468,6 +552,7 @@ cmd_up() { # variants...
     local endpoints=("$DNS_ADDR:53")
     for p in "${REF_PORTS[@]}"; do endpoints+=("$REF_ADDR:$p"); done
     for p in "${WEAK_PORTS[@]}"; do endpoints+=("$WEAK_ADDR:$p"); done
+    endpoints+=("$LEGACY_ADDR:$LEGACY_PORT")
     for p in "${endpoints[@]}"; do
         if tcp_open "${p%:*}" "${p#*:}"; then
             die "$p is already taken by a process this lab did not start (see ss -ltnp)"
@@ -476,7 +561,17 @@ cmd_up() { # variants...
     render_all "${variants[@]}"
     prepare_resolver
     start_dns
-    for v in "${variants[@]}"; do start_variant "$v"; done
+    # The variants start side by side (Postfix's start-up checks take a second or two each).
+    local pids=() failed=0
+    for v in "${variants[@]}"; do
+        start_variant "$v" &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do wait "$p" || failed=1; done
+    if ((failed)); then
+        show_logs
+        die "start-up failed (see above); stop what did start with scripts/lab-down"
+    fi
     wait_ready "${variants[@]}"
     summary "${variants[@]}"
 }
@@ -502,17 +597,35 @@ lab_pid() { # pidfile exe [cmdline-substring] [cwd]
     echo "$pid"
 }
 
-stop_pid() { # name pidfile exe [cmdline-substring] [cwd]
+# Sends SIGTERM to the lab daemon in the pid file (if it is one) and records its pid.
+declare -A STOPPING=()
+term_pid() { # name pidfile exe [cmdline-substring] [cwd]
     local name=$1 pidfile=$2 pid
     if ! pid="$(lab_pid "${@:2}")"; then
-        [[ -e $pidfile ]] && { warn "$name: stale or foreign pid file $pidfile left alone"; }
+        # A dead pid is normal (Postfix leaves its pid file behind); a live stranger is not.
+        pid=''
+        [[ -r $pidfile ]] && pid="$(tr -dc '0-9' <"$pidfile")"
+        if [[ -n $pid && -d /proc/$pid ]]; then
+            warn "$name: pid $pid of $pidfile is not this lab's daemon: left alone"
+        fi
         return 0
     fi
     say "stopping $name (pid $pid)"
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 100); do [[ -d /proc/$pid ]] || return 0; sleep 0.1; done
-    warn "$name (pid $pid) did not stop in 10 s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
+    STOPPING[$pid]=$name
+}
+
+# Waits (10 s at most) for every daemon signalled by term_pid to exit; SIGKILL stragglers.
+wait_stopped() {
+    local pid deadline=$((SECONDS + 10))
+    for pid in "${!STOPPING[@]}"; do
+        while [[ -d /proc/$pid ]] && ((SECONDS < deadline)); do sleep 0.1; done
+        if [[ -d /proc/$pid ]]; then
+            warn "${STOPPING[$pid]} (pid $pid) did not stop in 10 s: SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    done
+    STOPPING=()
 }
 
 wait_ports_closed() { # addr ports...
@@ -529,16 +642,22 @@ wait_ports_closed() { # addr ports...
 cmd_down() {
     need_root
     local v
+    # All at once: each daemon takes a second or two to wind down.
     for v in "${ALL_VARIANTS[@]}"; do
-        stop_pid "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
-        stop_pid "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
-        stop_pid "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
+        term_pid "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
+        term_pid "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        term_pid "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
     done
-    stop_pid "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
-    # Child processes (Dovecot logins, Postfix smtpd) may hold the listening sockets a moment.
-    wait_ports_closed "$REF_ADDR" "${REF_PORTS[@]}"
-    wait_ports_closed "$WEAK_ADDR" "${WEAK_PORTS[@]}"
-    wait_ports_closed "$DNS_ADDR" 53
+    term_pid "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
+    term_pid "s_server (legacy TLS)" "$LAB/weak/legacy-tls.pid" "$OPENSSL" "$LEGACY_ADDR:$LEGACY_PORT"
+    if ((${#STOPPING[@]})); then
+        wait_stopped
+        # Child processes (Dovecot logins, Postfix smtpd) may hold the listening sockets a moment.
+        wait_ports_closed "$REF_ADDR" "${REF_PORTS[@]}"
+        wait_ports_closed "$WEAK_ADDR" "${WEAK_PORTS[@]}"
+        wait_ports_closed "$LEGACY_ADDR" "$LEGACY_PORT"
+        wait_ports_closed "$DNS_ADDR" 53
+    fi
     say "stopped (lab dir $LAB kept)"
 }
 
@@ -556,10 +675,33 @@ cmd_status() {
     show "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
     for v in "${ALL_VARIANTS[@]}"; do
         show "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
-        [[ $v == ref ]] && show "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        if [[ $v == ref ]]; then
+            show "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        fi
         show "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
     done
+    show "s_server (legacy)" "$LAB/weak/legacy-tls.pid" "$OPENSSL" "$LEGACY_ADDR:$LEGACY_PORT"
     ((running)) || return 3
+}
+
+# One pass over the endpoints (the container's health check; handy in CI too).
+cmd_health() { # variants...
+    local variants=("$@") v p bad=()
+    ((${#variants[@]})) || read -r -a variants <<<"${MAILCHECK_LAB_VARIANTS:-${ALL_VARIANTS[*]}}"
+    tcp_open "$DNS_ADDR" 53 || bad+=("$DNS_ADDR:53")
+    for v in "${variants[@]}"; do
+        for p in $(ports_of "$v"); do
+            service_ready "$(addr_of "$v")" "$p" || bad+=("$(addr_of "$v"):$p")
+        done
+        if [[ $v == weak ]]; then
+            tcp_open "$LEGACY_ADDR" "$LEGACY_PORT" || bad+=("$LEGACY_ADDR:$LEGACY_PORT")
+        fi
+    done
+    if ((${#bad[@]})); then
+        echo "lab: unhealthy, not answering: ${bad[*]}" >&2
+        return 1
+    fi
+    echo "lab: healthy (dns ${variants[*]})"
 }
 
 cmd_container() {
@@ -579,6 +721,7 @@ case "${1:-}" in
     down) cmd_down ;;
     status) cmd_status ;;
     container) cmd_container ;;
+    health) shift; cmd_health "$@" ;;
     ensure-user) need_root; ensure_user ;;
-    *) echo "usage: $0 up [ref] [weak] | down | status | container | ensure-user" >&2; exit 2 ;;
+    *) echo "usage: $0 up [ref] [weak] | down | status | health [ref] [weak] | container | ensure-user" >&2; exit 2 ;;
 esac

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::check::{CATALOG, Check, Scope, Stage};
-use crate::cli::{Cli, Command, RunArgs};
+use crate::cli::{Cli, Command, RunArgs, RunOptions};
 use crate::exit;
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
-use crate::report::{Format, RenderOptions, reporter};
+use crate::report::{Format, Lang, RenderOptions, reporter};
 use crate::runner::{RunConfig, run};
 use crate::scenario::{self, Scenario};
 
@@ -19,18 +19,22 @@ pub fn main(cli: Cli) -> u8 {
     match cli.command {
         Command::Run(args) => run_command(*args),
         Command::List { profile } => list(profile.as_deref()),
-        Command::Explain { id } => explain(&id),
+        Command::Batch(args) => crate::batch::command(*args),
+        Command::Explain { id, lang } => explain(&id, lang.into()),
         Command::Validate { files } => validate(&files),
     }
 }
 
-fn fatal(message: impl std::fmt::Display) -> u8 {
+pub(crate) fn fatal(message: impl std::fmt::Display) -> u8 {
     eprintln!("error: {message}");
     exit::USAGE
 }
 
 /// The scenarios a run applies: the profile (or `default`), then each `-s` file.
-fn load_scenarios(profile: Option<&str>, files: &[PathBuf]) -> Result<Vec<Scenario>, String> {
+pub(crate) fn load_scenarios(
+    profile: Option<&str>,
+    files: &[PathBuf],
+) -> Result<Vec<Scenario>, String> {
     let mut scenarios = Vec::new();
     if profile.is_some() || files.is_empty() {
         scenarios.push(scenario::builtin(profile.unwrap_or("default")).map_err(|e| e.to_string())?);
@@ -42,20 +46,27 @@ fn load_scenarios(profile: Option<&str>, files: &[PathBuf]) -> Result<Vec<Scenar
 }
 
 /// A report file to write after the run, created before it so a bad path costs nothing.
-struct OutputFile {
+pub(crate) struct OutputFile {
     format: Format,
     path: PathBuf,
     file: File,
 }
 
-fn create_outputs(args: &RunArgs) -> Result<Vec<OutputFile>, String> {
+/// Creates the files of `--json`, `--junit`, `--markdown`, `--html` and `extra` (batch's
+/// `--csv`).
+pub(crate) fn create_outputs(
+    options: &RunOptions,
+    extra: &[(Format, &Option<PathBuf>)],
+) -> Result<Vec<OutputFile>, String> {
     let wanted = [
-        (Format::Json, &args.json),
-        (Format::Junit, &args.junit),
-        (Format::Markdown, &args.markdown),
+        (Format::Json, &options.json),
+        (Format::Junit, &options.junit),
+        (Format::Markdown, &options.markdown),
+        (Format::Html, &options.html),
     ];
     wanted
         .into_iter()
+        .chain(extra.iter().copied())
         .filter_map(|(format, path)| path.as_ref().map(|path| (format, path)))
         .map(|(format, path)| {
             File::create(path)
@@ -67,6 +78,30 @@ fn create_outputs(args: &RunArgs) -> Result<Vec<OutputFile>, String> {
                 .map_err(|e| format!("cannot write {}: {e}", path.display()))
         })
         .collect()
+}
+
+/// `--user` with its password from `--password-env` or `--password-file` (never from argv).
+fn credentials(args: &RunOptions) -> Result<Option<crate::check::Credentials>, String> {
+    let Some(user) = &args.user else {
+        return Ok(None);
+    };
+    let password = if let Some(var) = &args.password_env {
+        std::env::var(var).map_err(|_| {
+            format!("--password-env {var}: no such environment variable (or not UTF-8)")
+        })?
+    } else if let Some(path) = &args.password_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--password-file {}: {e}", path.display()))?;
+        text.lines().next().unwrap_or("").to_string()
+    } else {
+        return Err(format!(
+            "--user {user} needs --password-env VAR or --password-file FILE"
+        ));
+    };
+    if password.is_empty() {
+        return Err(format!("the password for --user {user} is empty"));
+    }
+    Ok(Some(crate::check::Credentials::new(user.clone(), password)))
 }
 
 fn check_readable(path: &Path) -> Result<(), String> {
@@ -81,73 +116,141 @@ fn check_readable(path: &Path) -> Result<(), String> {
         })
 }
 
-fn color_wanted(no_color: bool) -> bool {
+pub(crate) fn color_wanted(no_color: bool) -> bool {
     !no_color
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         && std::io::stdout().is_terminal()
 }
 
+/// Connections in flight per target when `--concurrency` does not say.
+pub(crate) const CONNECTIONS_PER_TARGET: usize = 4;
+
+/// The run options, checked and turned into what the runner needs, before anything connects.
+/// `run` prepares once; `batch` once per distinct set of student options.
+pub(crate) struct Prepared {
+    pub checks: Vec<crate::runner::SelectedCheck>,
+    pub settings: crate::check::Settings,
+    pub ports: std::collections::BTreeMap<crate::check::Role, u16>,
+    pub net: NetOptions,
+    /// Passwords, scrubbed from every report.
+    pub secrets: Vec<String>,
+}
+
+/// Everything `run` and `batch` check about their options before the network: scenarios, the
+/// plan, files, credentials. The error is the full text to print (`error: ...` or a scenario's
+/// located diagnostics).
+pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
+    let scenarios = load_scenarios(options.profile.as_deref(), &options.scenarios)?;
+    let mut plan =
+        scenario::plan(&scenarios, &options.only, &options.skip).map_err(|e| e.to_string())?;
+    if plan.checks.is_empty() {
+        return Err("error: no check selected (see `mailcheck list`, --only and --skip)".into());
+    }
+    if let Some(path) = &options.ca_file {
+        check_readable(path).map_err(|m| format!("error: {m}"))?;
+        // Loaded once per run; every tls.cert.* check shares it.
+        let store =
+            crate::check::TrustStore::with_ca_file(path).map_err(|m| format!("error: {m}"))?;
+        plan.settings.tls.trust = std::sync::Arc::new(store);
+    }
+    if let Some(relay) = &options.relay_domain {
+        plan.settings.relay_domain = Some(relay.trim_end_matches('.').to_ascii_lowercase());
+    }
+    // The command line wins over the scenario.
+    if !options.dkim_selectors.is_empty() {
+        plan.settings.dkim_selectors = options.dkim_selectors.clone();
+    }
+    if !options.dnsbl.is_empty() {
+        plan.settings.dnsbl = options.dnsbl.clone();
+    }
+    plan.settings.credentials = credentials(options).map_err(|m| format!("error: {m}"))?;
+    let secrets: Vec<String> = plan
+        .settings
+        .credentials
+        .iter()
+        .map(|c| c.password().to_string())
+        .collect();
+    Ok(Prepared {
+        checks: plan.checks,
+        settings: plan.settings,
+        ports: plan.ports,
+        net: NetOptions {
+            timeout: Duration::from_secs_f64(options.timeout),
+            bind: options.bind,
+        },
+        secrets,
+    })
+}
+
+impl Prepared {
+    /// The runner's configuration; needs the async runtime (the DNS client lives in it).
+    pub(crate) fn config(
+        self,
+        options: &RunOptions,
+        connections: usize,
+        parallel_targets: usize,
+    ) -> Result<RunConfig, String> {
+        let dns = Dns::new(&options.resolver, self.net.timeout)?;
+        Ok(RunConfig {
+            checks: self.checks,
+            settings: self.settings,
+            net: self.net,
+            dns,
+            ports: self.ports,
+            concurrency: connections,
+            parallel_targets,
+            domain: options.domain.as_deref().map(normalize_domain),
+        })
+    }
+}
+
+/// `Example.ORG.` → `example.org`.
+pub(crate) fn normalize_domain(domain: &str) -> String {
+    domain.trim_end_matches('.').to_ascii_lowercase()
+}
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
 fn run_command(args: RunArgs) -> u8 {
-    let scenarios = match load_scenarios(args.profile.as_deref(), &args.scenarios) {
-        Ok(scenarios) => scenarios,
+    let RunArgs { targets, options } = args;
+    let prepared = match prepare(&options) {
+        Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("{message}");
             return exit::USAGE;
         }
     };
-    let mut plan = match scenario::plan(&scenarios, &args.only, &args.skip) {
-        Ok(plan) => plan,
-        Err(err) => {
-            eprintln!("{err}");
-            return exit::USAGE;
-        }
-    };
-    if plan.checks.is_empty() {
-        return fatal("no check selected (see `mailcheck list`, --only and --skip)");
-    }
-    if let Some(path) = &args.ca_file
-        && let Err(message) = check_readable(path)
-    {
-        return fatal(message);
-    }
-    if let Some(relay) = &args.relay_domain {
-        plan.settings.relay_domain = Some(relay.trim_end_matches('.').to_ascii_lowercase());
-    }
-    let mut outputs = match create_outputs(&args) {
+    let mut outputs = match create_outputs(&options, &[]) {
         Ok(outputs) => outputs,
         Err(message) => return fatal(message),
     };
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(e) => return fatal(format!("cannot start the async runtime: {e}")),
+        Err(message) => return fatal(message),
     };
+    let secrets = prepared.secrets.clone();
+    // In `run`, --concurrency bounds both: connections per target and targets in flight.
+    let parallel = options
+        .concurrency
+        .map_or(CONNECTIONS_PER_TARGET, usize::from);
     let report = runtime.block_on(async {
-        let dns = Dns::new(&args.resolver, timeout)?;
-        let config = RunConfig {
-            checks: plan.checks,
-            settings: plan.settings,
-            net: NetOptions { timeout, bind: args.bind },
-            dns,
-            ports: plan.ports,
-            concurrency: usize::from(args.concurrency),
-            parallel_targets: usize::from(args.concurrency),
-            domain: args.domain.as_ref().map(|d| d.trim_end_matches('.').to_ascii_lowercase()),
-        };
-        if args.output.verbose {
+        let config = prepared.config(&options, parallel, parallel)?;
+        if options.output.verbose {
             eprintln!(
                 "mailcheck: {} check(s) on {} target(s), timeout {:.1} s, {} connection(s) per target, DNS via {}",
                 config.checks.len(),
-                args.targets.len(),
-                timeout.as_secs_f64(),
+                targets.len(),
+                config.net.timeout.as_secs_f64(),
                 config.concurrency,
                 config.dns.servers
             );
         }
-        Ok::<_, String>(run(&args.targets, &config).await)
+        Ok::<_, String>(run(&targets, &config).await)
     });
     let report = match report {
         Ok(report) => report,
@@ -156,25 +259,39 @@ fn run_command(args: RunArgs) -> u8 {
     // Close sockets the runtime still holds before printing.
     runtime.shutdown_timeout(Duration::from_millis(200));
 
-    let options = RenderOptions {
-        color: color_wanted(args.output.no_color) && args.format == crate::cli::FormatArg::Text,
-        verbose: args.output.verbose,
-        quiet: args.output.quiet,
-        secrets: Vec::new(),
+    let format: Format = options.format.into();
+    let render = RenderOptions {
+        color: color_wanted(options.output.no_color) && format == Format::Text,
+        verbose: options.output.verbose,
+        quiet: options.output.quiet,
+        secrets,
+        lang: options.lang.into(),
+        scale: None,
     };
-    let mut code = if report
+    let failing = report
         .targets
         .iter()
-        .any(|t| t.is_failing(args.fail_on, args.min_score))
-    {
+        .any(|t| t.is_failing(options.fail_on, options.min_score));
+    write_reports(&report, format, &render, &mut outputs, failing)
+}
+
+/// Prints the report to stdout in `format`, writes the output files, and gives the exit code.
+pub(crate) fn write_reports(
+    report: &crate::outcome::Report,
+    format: Format,
+    options: &RenderOptions,
+    outputs: &mut [OutputFile],
+    failing: bool,
+) -> u8 {
+    let mut code = if failing {
         exit::CHECK_FAILED
     } else {
         exit::OK
     };
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let written = reporter(args.format.into())
-        .render(&report, &options, &mut out)
+    let written = reporter(format)
+        .render(report, options, &mut out)
         .and_then(|()| out.flush());
     if let Err(e) = written
         && e.kind() != std::io::ErrorKind::BrokenPipe
@@ -184,11 +301,11 @@ fn run_command(args: RunArgs) -> u8 {
     }
     let file_options = RenderOptions {
         color: false,
-        ..options
+        ..options.clone()
     };
-    for output in &mut outputs {
+    for output in outputs {
         let written = reporter(output.format)
-            .render(&report, &file_options, &mut output.file)
+            .render(report, &file_options, &mut output.file)
             .and_then(|()| output.file.flush());
         if let Err(e) = written {
             eprintln!("error: cannot write {}: {e}", output.path.display());
@@ -269,7 +386,7 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     lines.join("\n")
 }
 
-fn explain(id: &str) -> u8 {
+fn explain(id: &str, lang: Lang) -> u8 {
     let Some(check) = crate::check::find(id) else {
         let hint = crate::check::suggest(id)
             .map(|s| format!(" (did you mean {s}?)"))
@@ -279,17 +396,26 @@ fn explain(id: &str) -> u8 {
         ));
     };
     let info = check.info();
-    println!("{} — {}", info.id, info.title);
-    println!(
-        "severity: {}   category: {}   ports: {}{}",
-        info.severity,
+    let (title, fix) = crate::report::check_texts(info, lang);
+    let mut text = format!("{} — {title}\n", info.id);
+    text.push_str(&format!(
+        "{} {}   {} {}   ports: {}{}\n",
+        lang.tr("severity:", "sévérité :"),
+        lang.severity(info.severity),
+        lang.tr("category:", "catégorie :"),
         info.category,
         ports_of(check),
         if info.opt_in { "   (opt-in)" } else { "" }
-    );
-    println!("\nWhat it checks:\n{}", wrap(info.what, 78, "  "));
-    println!("\nWhy it matters:\n{}", wrap(info.why, 78, "  "));
-    println!("\nHow to fix:\n{}", wrap(info.fix, 78, "  "));
+    ));
+    // Only the title and the fix have a French text; the rest says it is in English.
+    let what = lang.tr("What it checks:", "Ce qui est vérifié (en anglais) :");
+    let why = lang.tr("Why it matters:", "Pourquoi c'est important (en anglais) :");
+    let how = lang.tr("How to fix:", "Comment corriger :");
+    text.push_str(&format!("\n{what}\n{}\n", wrap(info.what, 78, "  ")));
+    text.push_str(&format!("\n{why}\n{}\n", wrap(info.why, 78, "  ")));
+    text.push_str(&format!("\n{how}\n{}\n", wrap(fix, 78, "  ")));
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
     exit::OK
 }
 

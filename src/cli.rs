@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::outcome::Severity;
-use crate::report::Format;
+use crate::report::{Format, Lang};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -34,6 +34,17 @@ pub enum Command {
         mailcheck run 192.0.2.25 --domain example.com --junit report.xml --min-score 90\n  \
         mailcheck run mail.ref.test --resolver 127.0.100.53 --bind 127.0.100.2 --relay-domain outside.test")]
     Run(Box<RunArgs>),
+    /// Check every student of a roster (course mode): grades, a class summary and reports.
+    #[command(after_help = "Examples:\n  \
+        mailcheck batch class.yaml --scale 20 --html class.html --csv grades.csv\n  \
+        mailcheck batch class.csv --profile course --lang fr --junit class.xml\n  \
+        mailcheck batch class.yaml --keep-going --format json > class.json\n\n\
+        Roster (YAML):\n  \
+        defaults: { profile: course, relay_domain: example.org }\n  \
+        students:\n    \
+        - { name: Alice Martin, target: mail.alice-lab.fr, domain: alice-lab.fr }\n\n\
+        Roster (CSV): name,target,domain,user,password_env")]
+    Batch(Box<BatchArgs>),
     /// Print the check catalog: id, severity, title.
     #[command(after_help = "Examples:\n  mailcheck list\n  mailcheck list --profile course")]
     List {
@@ -46,6 +57,9 @@ pub enum Command {
     Explain {
         #[arg(value_name = "CHECK_ID")]
         id: String,
+        /// Language of the title and fix.
+        #[arg(long, value_enum, default_value = "en")]
+        lang: LangArg,
     },
     /// Lint scenario files without touching the network.
     #[command(after_help = "Examples:\n  mailcheck validate scenarios/default.yaml my-site.yaml")]
@@ -61,6 +75,35 @@ pub struct RunArgs {
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
 
+    #[command(flatten)]
+    pub options: RunOptions,
+}
+
+/// `batch`: the run options, applied to every student of a roster, and the class outputs.
+#[derive(Args, Debug, Clone)]
+pub struct BatchArgs {
+    /// The roster: YAML (.yaml, .yml) or CSV (.csv, header `name,target,domain,user,password_env`).
+    #[arg(value_name = "ROSTER")]
+    pub roster: PathBuf,
+
+    #[command(flatten)]
+    pub options: RunOptions,
+
+    /// Check the good rows of a roster that has bad ones; each bad row becomes a student whose
+    /// results are `error`, saying why.
+    #[arg(long)]
+    pub keep_going: bool,
+    /// Also write the grade sheet to FILE: one row per student, one column per check.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Show grades out of N points besides the score out of 100 (e.g. 20).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub scale: Option<u16>,
+}
+
+/// The options of `run` and `batch` (SPEC "Options of `run` and `batch`").
+#[derive(Args, Debug, Clone)]
+pub struct RunOptions {
     /// A YAML scenario (repeatable; applied in order).
     #[arg(short, long = "scenario", value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
@@ -80,6 +123,12 @@ pub struct RunArgs {
     /// Also write a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Also write a self-contained HTML report to FILE (class matrix, one section per target).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// Language of the texts people read: headings, statuses, titles and fixes.
+    #[arg(long, value_enum, default_value = "en")]
+    pub lang: LangArg,
 
     /// Mail domain for DNS-based parts when it can't be derived from TARGET.
     #[arg(long, value_name = "DOMAIN")]
@@ -90,9 +139,29 @@ pub struct RunArgs {
     /// Extra trust anchors (PEM) for certificate checks.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// Test mailbox for login and end-to-end checks (e.g. test@example.com).
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
+    /// Environment variable holding the password of --user (never pass it in argv).
+    #[arg(
+        long,
+        value_name = "VAR",
+        conflicts_with = "password_file",
+        requires = "user"
+    )]
+    pub password_env: Option<String>,
+    /// File whose first line is the password of --user.
+    #[arg(long, value_name = "FILE", requires = "user")]
+    pub password_file: Option<PathBuf>,
     /// Outside domain for open-relay probes; must have a real MX.
     #[arg(long, value_name = "DOMAIN")]
     pub relay_domain: Option<String>,
+    /// DKIM selector to look up (repeatable); default: a list of common selectors.
+    #[arg(long = "dkim-selector", value_name = "SEL", value_parser = parse_selector)]
+    pub dkim_selectors: Vec<String>,
+    /// DNS blocklist zone for dns.rbl (repeatable); default: zen.spamhaus.org, b.barracudacentral.org.
+    #[arg(long = "dnsbl", value_name = "ZONE", value_parser = parse_zone)]
+    pub dnsbl: Vec<String>,
 
     /// Only checks whose id matches GLOB (repeatable).
     #[arg(long, value_name = "GLOB")]
@@ -107,9 +176,9 @@ pub struct RunArgs {
     /// Local address to connect from.
     #[arg(long, value_name = "ADDR")]
     pub bind: Option<IpAddr>,
-    /// Connections in flight per target (and targets in flight).
-    #[arg(long, value_name = "N", default_value = "4", value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub concurrency: u16,
+    /// Connections in flight per target [default: 4]; in `batch`, targets in flight [default: 16].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: Option<u16>,
     /// Exit 1 when a target scores below N, even if no check failed.
     #[arg(long, value_name = "N", value_parser = parse_score)]
     pub min_score: Option<f64>,
@@ -140,6 +209,7 @@ pub enum FormatArg {
     Json,
     Junit,
     Markdown,
+    Html,
 }
 
 impl From<FormatArg> for Format {
@@ -149,6 +219,24 @@ impl From<FormatArg> for Format {
             FormatArg::Json => Format::Json,
             FormatArg::Junit => Format::Junit,
             FormatArg::Markdown => Format::Markdown,
+            FormatArg::Html => Format::Html,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LangArg {
+    /// English.
+    En,
+    /// French (français).
+    Fr,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Lang {
+        match lang {
+            LangArg::En => Lang::En,
+            LangArg::Fr => Lang::Fr,
         }
     }
 }
@@ -164,6 +252,32 @@ fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
         .map_err(|_| {
             format!("{text:?} is not an IP address or IP:PORT (e.g. 127.0.0.1 or [::1]:5353)")
         })
+}
+
+/// Dot-separated labels of letters, digits, `-` and `_`, lowercased, without a final dot.
+fn dns_labels(text: &str) -> Option<String> {
+    let name = text.trim_end_matches('.').to_ascii_lowercase();
+    let valid = !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    valid.then_some(name)
+}
+
+fn parse_selector(text: &str) -> Result<String, String> {
+    dns_labels(text).ok_or_else(|| {
+        format!("{text:?} is not a DKIM selector (letters, digits, `-`, `_`, dots), e.g. mail")
+    })
+}
+
+fn parse_zone(text: &str) -> Result<String, String> {
+    dns_labels(text)
+        .filter(|zone| zone.contains('.'))
+        .ok_or_else(|| format!("{text:?} is not a DNS zone, e.g. zen.spamhaus.org"))
 }
 
 fn parse_timeout(text: &str) -> Result<f64, String> {
@@ -207,6 +321,17 @@ mod tests {
         );
         assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
         assert!(parse_resolver("dns.example").is_err());
+    }
+
+    #[test]
+    fn selector_and_zone_forms() {
+        assert_eq!(parse_selector("Mail").unwrap(), "mail");
+        assert_eq!(parse_selector("s1.eu_2024").unwrap(), "s1.eu_2024");
+        assert!(parse_selector("bad selector").is_err());
+        assert!(parse_selector("").is_err());
+        assert_eq!(parse_zone("ZEN.spamhaus.org.").unwrap(), "zen.spamhaus.org");
+        assert!(parse_zone("localhost").is_err());
+        assert!(parse_zone("127.0.0.1:53").is_err());
     }
 
     #[test]

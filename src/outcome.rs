@@ -233,6 +233,10 @@ pub fn score<'a>(results: impl IntoIterator<Item = &'a CheckResult>) -> Option<f
 /// Everything found about one target.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TargetReport {
+    /// Who the target belongs to, for people (`batch`: the student's name from the roster).
+    /// Absent from the JSON when there is none, as in `run`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// As the user gave it.
     pub target: String,
     /// The mail domain the DNS checks used, and how it was chosen.
@@ -254,11 +258,37 @@ impl TargetReport {
         TargetReport {
             score: score(&results),
             summary: Summary::of(&results),
+            name: None,
             target,
             domain,
             addresses,
             results,
         }
+    }
+
+    /// The same report under a display name (a student's).
+    pub fn with_name(mut self, name: impl Into<String>) -> TargetReport {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The display name when there is one, else the target as given.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or(&self.target)
+    }
+
+    /// Whether the target's server told nothing: no result on a port has the server saying
+    /// anything in its evidence (an `S:` line), and some could not be determined. A dead
+    /// address, a tarpit, a name that does not resolve. Verdicts do not decide it: a closed
+    /// optional port may pass (`imap.starttls`) or fail (`smtp.smtps`), and DNS may be right
+    /// while the server is down.
+    pub fn is_unreachable(&self) -> bool {
+        let answered = self
+            .results
+            .iter()
+            .filter(|r| r.endpoint.is_some())
+            .any(|r| r.evidence.iter().any(|line| line.starts_with("S:")));
+        !answered && self.summary.error > 0
     }
 
     /// Whether this target makes the run exit 1: a `fail` or `error` at or above
@@ -346,6 +376,54 @@ mod tests {
     fn score_is_none_without_weighted_results() {
         assert_eq!(score(&[result(Severity::High, Status::Skip)]), None);
         assert_eq!(score(&[result(Severity::Info, Status::Pass)]), None);
+    }
+
+    #[test]
+    fn unreachable_means_no_port_told_anything() {
+        let on_port = |status, evidence: &[&str]| {
+            let mut r = result(Severity::High, status);
+            r.endpoint = Some("192.0.2.1:25/smtp".into());
+            r.evidence = evidence.iter().map(|l| (*l).to_string()).collect();
+            r
+        };
+        let target =
+            |results: Vec<CheckResult>| TargetReport::new("t".into(), None, vec![], results);
+        let refused = ["* connect to 192.0.2.1:25: connection refused"];
+        // A dead server: errors, a closed port that passes or fails, DNS passing.
+        assert!(
+            target(vec![
+                on_port(Status::Error, &refused),
+                on_port(Status::Pass, &refused),
+                on_port(Status::Fail, &refused),
+                result(Severity::High, Status::Pass),
+            ])
+            .is_unreachable()
+        );
+        // A server that said anything is reachable, however bad.
+        let spoke = ["S: 220 mail.example.test ESMTP"];
+        assert!(
+            !target(vec![
+                on_port(Status::Error, &refused),
+                on_port(Status::Fail, &spoke)
+            ])
+            .is_unreachable()
+        );
+        // A bad roster row: only errors, without endpoint.
+        assert!(target(vec![result(Severity::High, Status::Error)]).is_unreachable());
+        assert!(!target(vec![on_port(Status::Skip, &refused)]).is_unreachable());
+        assert!(!target(vec![]).is_unreachable());
+    }
+
+    #[test]
+    fn the_name_is_optional_in_json() {
+        let plain = TargetReport::new("mail.example.com".into(), None, vec![], vec![]);
+        let json = serde_json::to_value(&plain).unwrap();
+        assert!(json.get("name").is_none(), "{json}");
+        assert_eq!(plain.display_name(), "mail.example.com");
+        let named = plain.with_name("Alice Martin");
+        let json = serde_json::to_value(&named).unwrap();
+        assert_eq!(json["name"], "Alice Martin");
+        assert_eq!(named.display_name(), "Alice Martin");
     }
 
     #[test]

@@ -4,7 +4,13 @@
 //! session (same endpoint, same [`Stage`]) so one connection serves them in turn, and runs the
 //! groups concurrently under one semaphore of `concurrency` permits per target: a target never
 //! has more connections open than that. The first connection to an endpoint is awaited by the
-//! others ([`Contact`]), so a dead or tarpitting port costs one timeout, not one per check.
+//! others ([`Contact`]), so a dead or tarpitting port costs one timeout, not one per check;
+//! every endpoint's first contact is scheduled before any endpoint's second group, so a dead
+//! server costs about one timeout per `concurrency` of its ports.
+//!
+//! [`run`] checks targets that share one configuration; [`run_jobs`] (used by `batch`) checks
+//! [`Job`]s that each bring their own, `parallel_targets` at a time, and tells an optional
+//! callback about each target as it finishes (a progress display: the runner has no UI).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -15,7 +21,8 @@ use futures::future::join_all;
 use tokio::sync::{Mutex, Semaphore};
 
 use crate::check::{
-    Check, Ctx, Endpoint, EndpointState, Role, Scope, Settings, Stage, TargetInfo, Verdict,
+    Check, Ctx, Endpoint, EndpointState, Role, Scope, Settings, Stage, TargetInfo, TargetMemo,
+    Verdict,
 };
 use crate::outcome::{CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
@@ -64,14 +71,54 @@ impl RunConfig {
 
 /// Runs every selected check on every target; targets run `parallel_targets` at a time.
 pub async fn run(targets: &[String], config: &RunConfig) -> Report {
+    let jobs: Vec<Job<'_>> = targets
+        .iter()
+        .map(|target| Job {
+            input: target.clone(),
+            name: None,
+            domain: config.domain.clone(),
+            config,
+        })
+        .collect();
+    run_jobs(&jobs, config.parallel_targets, None).await
+}
+
+/// One target and the configuration to check it with: `batch` gives each student's server
+/// its own (profile, relay domain, credentials may differ from student to student).
+pub struct Job<'a> {
+    /// The target as the user gave it.
+    pub input: String,
+    /// A display name for reports (a student's).
+    pub name: Option<String>,
+    /// The mail domain, when given.
+    pub domain: Option<String>,
+    pub config: &'a RunConfig,
+}
+
+/// Told about each target as soon as its checks are done, in completion order (progress
+/// displays). Called on a runtime thread: it must not block.
+pub type OnTargetDone<'a> = &'a (dyn Fn(&TargetReport) + Send + Sync);
+
+/// Runs `jobs`, `parallel_targets` at a time (each still bounded by its own configuration's
+/// connection limit); the report lists them in the order given.
+pub async fn run_jobs(
+    jobs: &[Job<'_>],
+    parallel_targets: usize,
+    on_target_done: Option<OnTargetDone<'_>>,
+) -> Report {
     let started_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
     let started = Instant::now();
-    let gate = Semaphore::new(config.parallel_targets.max(1));
-    let reports = join_all(targets.iter().map(|target| async {
+    let gate = Semaphore::new(parallel_targets.max(1));
+    let reports = join_all(jobs.iter().map(|job| async {
         let _permit = gate.acquire().await.expect("semaphore never closed");
-        run_target(target, config).await
+        let mut report = run_target(&job.input, job.domain.as_deref(), job.config).await;
+        report.name.clone_from(&job.name);
+        if let Some(hook) = on_target_done {
+            hook(&report);
+        }
+        report
     }))
     .await;
     Report {
@@ -143,39 +190,70 @@ struct Group {
     checks: Vec<IndexedCheck>,
 }
 
-async fn run_target(input: &str, config: &RunConfig) -> TargetReport {
-    let resolved = resolve(input, config.domain.as_deref(), &config.dns).await;
+async fn run_target(input: &str, domain: Option<&str>, config: &RunConfig) -> TargetReport {
+    let resolved = resolve(input, domain, &config.dns).await;
     let target = TargetInfo {
         input: input.to_string(),
         domain: resolved.domain.clone(),
         hosts: resolved.hosts.clone(),
         evidence: resolved.evidence.clone(),
+        kind: resolved.kind,
+        domain_note: resolved.domain_note.clone(),
     };
     let addresses: Vec<String> = resolved
         .addresses()
         .iter()
         .map(ToString::to_string)
         .collect();
-    if let Some(problem) = &resolved.problem {
-        let results = unresolved_results(&resolved, problem, config);
-        return TargetReport::new(input.to_string(), resolved.domain, addresses, results);
-    }
-
-    let groups = plan(&resolved, config);
+    // Nothing to connect to: each check says why at once. After a lone null MX the DNS checks
+    // still run: what a domain that takes no mail publishes (SPF, DMARC) still matters.
+    let unresolved = match &resolved.problem {
+        Some(problem) => unresolved_results(&resolved, problem, config),
+        None => Vec::new(),
+    };
+    let groups = first_contacts_first(plan(&resolved, config))
+        .into_iter()
+        .filter(|group| {
+            resolved.problem.is_none() || (resolved.null_mx && group.endpoint.is_none())
+        });
     let semaphore = Semaphore::new(config.concurrency.max(1));
+    let memo = TargetMemo::default();
     let runs = groups.into_iter().map(|group| {
-        let semaphore = &semaphore;
-        let target = &target;
+        let (semaphore, target, memo) = (&semaphore, &target, &memo);
         async move {
             let _permit = semaphore.acquire().await.expect("semaphore never closed");
-            run_group(group, target, config).await
+            run_group(group, target, memo, config).await
         }
     });
     let mut results: Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> =
         join_all(runs).await.into_iter().flatten().collect();
+    results.extend(unresolved);
     results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let results = results.into_iter().map(|(_, _, result)| result).collect();
     TargetReport::new(input.to_string(), resolved.domain, addresses, results)
+}
+
+/// Orders the groups so that every endpoint's first group comes before any endpoint's second
+/// one (the runner's semaphore is fair, so they also start in that order). Dead or tarpitting
+/// endpoints are then found out together, `concurrency` at a time, in about
+/// endpoints / concurrency timeouts; every later group on them fails at once through the gate.
+/// Results do not depend on the order: they are sorted afterwards.
+fn first_contacts_first(groups: Vec<Group>) -> Vec<Group> {
+    let mut seen: BTreeMap<Endpoint, usize> = BTreeMap::new();
+    let mut ranked: Vec<(usize, usize, Group)> = groups
+        .into_iter()
+        .enumerate()
+        .map(|(index, group)| {
+            let rank = group.endpoint.as_ref().map_or(0, |endpoint| {
+                let count = seen.entry((**endpoint).clone()).or_insert(0);
+                *count += 1;
+                *count - 1
+            });
+            (rank, index, group)
+        })
+        .collect();
+    ranked.sort_by_key(|(rank, index, _)| (*rank, *index));
+    ranked.into_iter().map(|(_, _, group)| group).collect()
 }
 
 /// Groups checks by endpoint and stage; `Own` and target-scoped checks get a group each.
@@ -238,6 +316,7 @@ fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
 async fn run_group(
     group: Group,
     target: &TargetInfo,
+    memo: &TargetMemo,
     config: &RunConfig,
 ) -> Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> {
     let mut slot = SessionSlot::default();
@@ -256,7 +335,9 @@ async fn run_group(
             settings: &config.settings,
             net: &config.net,
             dns: &config.dns,
+            ports: &config.ports,
             state: &group.state,
+            memo,
             slot: (group.stage != Stage::Own).then_some(&mut slot),
         };
         let budget = config.check_budget();
@@ -275,7 +356,11 @@ async fn run_group(
             tidy(&mut slot, before).await;
             continue;
         }
-        let label = group.endpoint.as_ref().map(|e| e.label(group.stage));
+        let label = group
+            .endpoint
+            .as_ref()
+            .map(|e| e.label(group.stage))
+            .or_else(|| verdict.endpoint.clone());
         results.push((
             *index,
             group.endpoint.clone(),
@@ -327,12 +412,31 @@ pub(crate) fn to_result(
     }
 }
 
-/// When the target cannot be resolved (or takes no mail), each check says so once.
+/// A target that was not checked at all (a bad roster row): every selected check is an `error`
+/// saying why, so the target shows, graded zero, in every report.
+pub fn unchecked(
+    input: &str,
+    checks: &[SelectedCheck],
+    message: &str,
+    evidence: &[String],
+) -> TargetReport {
+    let results = checks
+        .iter()
+        .map(|selected| {
+            let verdict = Verdict::error(message.to_string()).with_evidence(evidence.to_vec());
+            to_result(*selected, None, verdict, Instant::now())
+        })
+        .collect();
+    TargetReport::new(input.to_string(), None, Vec::new(), results)
+}
+
+/// When the target cannot be resolved (or takes no mail), each check says so once; after a
+/// null MX, the target-scoped (DNS) checks run instead.
 fn unresolved_results(
     resolved: &ResolvedTarget,
     problem: &str,
     config: &RunConfig,
-) -> Vec<CheckResult> {
+) -> Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> {
     let status = if resolved.null_mx {
         Status::Skip
     } else {
@@ -341,10 +445,16 @@ fn unresolved_results(
     config
         .checks
         .iter()
-        .map(|selected| {
+        .enumerate()
+        .filter(|(_, selected)| !resolved.null_mx || selected.check.info().scope != Scope::Target)
+        .map(|(index, selected)| {
             let verdict =
                 Verdict::new(status, problem.to_string()).with_evidence(resolved.evidence.clone());
-            to_result(*selected, None, verdict, Instant::now())
+            (
+                index,
+                None,
+                to_result(*selected, None, verdict, Instant::now()),
+            )
         })
         .collect()
 }

@@ -2,7 +2,9 @@
 //!
 //! An address is checked as is; a domain with MX records is checked through its MX hosts (up
 //! to 10); anything else is a host, checked directly, whose mail domain is `--domain` or its
-//! parent. Every DNS exchange is kept as evidence for the report.
+//! parent (the host itself when it is a registered domain: mail to it goes to its address,
+//! RFC 5321 §5.1). Every DNS exchange is kept as evidence for the report, and a note says
+//! which mail domain the DNS checks use and why.
 
 use std::net::IpAddr;
 
@@ -11,8 +13,23 @@ use crate::probe::dns::{Answer, Dns};
 /// Most MX hosts checked for one domain (SPEC).
 const MAX_MX_HOSTS: usize = 10;
 
+/// What the user's TARGET turned out to be.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetKind {
+    /// An IP address: checked as is; its mail domain only comes from `--domain`.
+    Address,
+    /// A domain with MX records: checked through its MX hosts.
+    MailDomain,
+    /// A domain whose lone MX is the null MX (RFC 7505): it takes no mail, no host to check.
+    NullMx,
+    /// A host name (or a name that did not resolve), checked directly.
+    #[default]
+    Host,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ResolvedTarget {
+    pub kind: TargetKind,
     /// Hosts to check with their addresses; the name is `None` for an address target.
     pub hosts: Vec<(Option<String>, Vec<IpAddr>)>,
     pub domain: Option<String>,
@@ -21,6 +38,8 @@ pub struct ResolvedTarget {
     /// The domain publishes a lone null MX (RFC 7505): it takes no mail.
     pub null_mx: bool,
     pub evidence: Vec<String>,
+    /// `* mail domain ...: why`, for the DNS checks' evidence.
+    pub domain_note: String,
 }
 
 impl ResolvedTarget {
@@ -48,21 +67,68 @@ impl ResolvedTarget {
     }
 }
 
-/// The parent of a host name: `mail.example.com` → `example.com` (none for a bare label or TLD+1).
+/// The mail domain of a host name: its parent (`mail.ref.test` → `ref.test`), or the host
+/// itself when it is a registered domain (`example.com`, `example.co.uk`: the public suffix
+/// list says where registered domains start). None for a public suffix or a bare label.
 pub fn parent_domain(host: &str) -> Option<String> {
-    let host = host.trim_end_matches('.');
-    let (_, parent) = host.split_once('.')?;
-    parent.contains('.').then(|| parent.to_ascii_lowercase())
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let registered = psl::domain_str(&host)?;
+    if registered == host {
+        return Some(host);
+    }
+    host.split_once('.').map(|(_, parent)| parent.to_string())
+}
+
+/// Says which mail domain the DNS checks use, and where it comes from.
+fn domain_note(resolved: &ResolvedTarget, input: &str, given: bool) -> String {
+    let Some(domain) = &resolved.domain else {
+        return match resolved.kind {
+            TargetKind::Address => {
+                "* no mail domain: the target is an address (give --domain)".into()
+            }
+            _ => format!(
+                "* no mail domain: {input} is not under a registered domain (give --domain)"
+            ),
+        };
+    };
+    if given {
+        return format!("* mail domain {domain}: from --domain");
+    }
+    match resolved.kind {
+        TargetKind::NullMx => {
+            format!(
+                "* mail domain {domain}: the target itself, which takes no mail (lone null MX, RFC 7505)"
+            )
+        }
+        TargetKind::MailDomain => {
+            format!(
+                "* mail domain {domain}: the target itself, a domain with MX records (its MX hosts are checked)"
+            )
+        }
+        _ if domain == input => format!(
+            "* mail domain {domain}: the host itself, a registered domain without MX (mail goes to its address, RFC 5321 §5.1)"
+        ),
+        _ => format!(
+            "* mail domain {domain}: the parent of the host {input} (--domain sets another)"
+        ),
+    }
 }
 
 pub async fn resolve(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedTarget {
-    let input = input.trim().trim_end_matches('.');
+    let input = input.trim().trim_end_matches('.').to_ascii_lowercase();
+    let mut resolved = resolve_kind(&input, domain, dns).await;
+    resolved.domain_note = domain_note(&resolved, &input, domain.is_some());
+    resolved
+}
+
+async fn resolve_kind(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedTarget {
     let mut resolved = ResolvedTarget {
         domain: domain.map(str::to_ascii_lowercase),
         ..Default::default()
     };
     let literal = input.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = literal.parse::<IpAddr>() {
+        resolved.kind = TargetKind::Address;
         resolved.hosts.push((None, vec![ip]));
         return resolved;
     }
@@ -70,8 +136,10 @@ pub async fn resolve(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedTa
     resolved.evidence.extend(exchange.lines);
     match mx {
         Answer::Records(records) => {
+            resolved.kind = TargetKind::MailDomain;
             if records.iter().any(|(_, host)| host.is_empty()) {
                 if records.len() == 1 {
+                    resolved.kind = TargetKind::NullMx;
                     resolved.null_mx = true;
                     resolved.problem = Some(format!(
                         "{input} publishes a null MX (RFC 7505): it takes no mail"
@@ -110,12 +178,14 @@ pub async fn resolve(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedTa
     }
     let (ips, exchange) = dns.addresses(input).await;
     resolved.evidence.extend(exchange.lines);
+    // A host's mail domain is its parent whether or not the host resolves: the DNS checks
+    // of the domain still tell something when the host is missing.
+    if resolved.domain.is_none() {
+        resolved.domain = parent_domain(input);
+    }
     match ips {
         Answer::Records(ips) => {
-            resolved.hosts.push((Some(input.to_ascii_lowercase()), ips));
-            if resolved.domain.is_none() {
-                resolved.domain = parent_domain(input);
-            }
+            resolved.hosts.push((Some(input.to_string()), ips));
         }
         Answer::NxDomain => {
             resolved.problem = Some(format!("{input} does not exist in DNS (NXDOMAIN)"))
@@ -139,7 +209,14 @@ mod tests {
             parent_domain("MX1.Example.COM."),
             Some("example.com".into())
         );
-        assert_eq!(parent_domain("example.com"), None);
+        // A registered domain is its own mail domain (no going up to a public suffix).
+        assert_eq!(parent_domain("example.com"), Some("example.com".into()));
+        assert_eq!(parent_domain("example.co.uk"), Some("example.co.uk".into()));
+        assert_eq!(
+            parent_domain("mx.example.co.uk"),
+            Some("example.co.uk".into())
+        );
+        assert_eq!(parent_domain("co.uk"), None);
         assert_eq!(parent_domain("localhost"), None);
     }
 }

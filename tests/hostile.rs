@@ -20,6 +20,10 @@ fn run_against(ip: &str, extra: &[&str]) -> (serde_json::Value, Duration, i32) {
         TIMEOUT,
         "--domain",
         "example.test",
+        // The fakes are SMTP servers: the DNS checks (tests/lab_dns.rs) would only ask the
+        // machine's resolver about example.test.
+        "--skip",
+        "dns.*",
     ];
     args.extend_from_slice(extra);
     let output = mailcheck(&args);
@@ -29,9 +33,13 @@ fn run_against(ip: &str, extra: &[&str]) -> (serde_json::Value, Duration, i32) {
 }
 
 fn assert_nothing_passes(report: &serde_json::Value) {
-    for (id, endpoint, status) in statuses(report) {
+    for result in report["targets"][0]["results"].as_array().unwrap() {
+        let (id, endpoint, status) = (&result["id"], &result["endpoint"], &result["status"]);
+        // The one pass a dead host earns: no IMAP/POP3 in clear on a closed 143/110 (SPEC).
+        let closed_cleartext_port = (id == "imap.starttls" || id == "pop3.stls")
+            && result["message"].as_str().unwrap().contains("is closed");
         assert!(
-            status == "error" || status == "skip" || status == "fail",
+            status == "error" || status == "skip" || status == "fail" || closed_cleartext_port,
             "{id} @ {endpoint} is {status}"
         );
     }

@@ -36,6 +36,9 @@ golden! {
     bad_settings => "bad-settings",
     wrong_types => "wrong-types",
     two_documents => "two-documents",
+    custom_bad_ids => "custom-bad-ids",
+    custom_bad_expect => "custom-bad-expect",
+    custom_bad_dialog => "custom-bad-dialog",
 }
 
 #[test]
@@ -53,11 +56,38 @@ fn missing_file() {
 fn command_line_globs() {
     let scenarios = [scenario::builtin("default").unwrap()];
     let only = ["smtp.relay.refuse".to_string()];
-    let skip = ["tls.*".to_string()];
+    let skip = ["ldap.*".to_string()];
     let error = scenario::plan(&scenarios, &only, &skip)
         .err()
         .expect("bad globs");
     insta::assert_snapshot!("command-line-globs", error.to_string());
+}
+
+/// Two scenarios of one run that define the same custom id: the second is pointed at, the
+/// first is named.
+#[test]
+fn custom_check_defined_in_two_files() {
+    let load = |name: &str| {
+        let path = format!("tests/fixtures/scenarios/{name}.yaml");
+        scenario::load_file(Path::new(&path)).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let error = scenario::plan(&[load("custom-full"), load("custom-again")], &[], &[])
+        .err()
+        .expect("the same custom id twice");
+    insta::assert_snapshot!("custom-defined-twice", error.to_string());
+}
+
+/// `--only`/`--skip` know the custom ids of the run's scenarios, and still catch typos.
+#[test]
+fn command_line_globs_with_custom_checks() {
+    let site = scenario::load_file(Path::new("tests/fixtures/scenarios/custom-full.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let only = ["custom.no-root-vrfi".to_string()];
+    let skip = ["custom.smtp-*".to_string()];
+    let error = scenario::plan(&[site], &only, &skip)
+        .err()
+        .expect("bad globs");
+    insta::assert_snapshot!("command-line-globs-custom", error.to_string());
 }
 
 /// Whatever the bytes, loading gives a scenario or an error with a location, never a panic: every

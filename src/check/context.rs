@@ -1,7 +1,11 @@
 //! What a check sees while it runs: its endpoint, the run's settings, and sessions to talk
 //! through. Sessions come from the runner, which shares them between checks and bounds them.
 
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::OnceCell;
@@ -9,11 +13,14 @@ use tokio::sync::OnceCell;
 use super::{Protocol, Role, Stage, Verdict};
 use crate::probe::ProbeError;
 use crate::probe::dns::Dns;
+use crate::probe::imap::ImapSession;
 use crate::probe::net::NetOptions;
+use crate::probe::pop3::Pop3Session;
 use crate::probe::session::{OpenFailure, OpenFailureKind};
 use crate::probe::smtp::{OpenOptions, Session};
 use crate::probe::tls::TlsObservation;
 use crate::runner::{Contact, SessionSlot};
+use crate::target::TargetKind;
 
 /// One port of one address of a target.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,7 +72,21 @@ pub struct TargetInfo {
     pub hosts: Vec<(Option<String>, Vec<IpAddr>)>,
     /// The DNS exchanges that resolved the target.
     pub evidence: Vec<String>,
+    /// Address, domain with MX, or host.
+    pub kind: TargetKind,
+    /// `* mail domain ...: why` — which domain the DNS checks use, for their evidence.
+    pub domain_note: String,
 }
+
+/// Observations several checks of one target share (one end-to-end delivery feeds four
+/// checks), each computed once by whichever check asks first.
+#[derive(Default)]
+pub struct TargetMemo {
+    cells: std::sync::Mutex<HashMap<&'static str, Arc<MemoCell>>>,
+}
+
+/// One memoized value, of whatever type its key's checks agree on.
+type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
 
 /// What the runner keeps per endpoint for every check that touches it.
 #[derive(Default)]
@@ -107,6 +128,41 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// The outside domain of open-relay probes (`--relay-domain`).
     pub relay_domain: Option<String>,
+    /// DKIM selectors to look up (`--dkim-selector`, scenario `dkim_selectors`); empty: probe.
+    pub dkim_selectors: Vec<String>,
+    /// DNSBL zones for `dns.rbl` (`--dnsbl`, scenario `dnsbl`); empty: the course's two.
+    pub dnsbl: Vec<String>,
+    /// A test mailbox for login and end-to-end checks (`--user`, `--password-env`/`--password-file`).
+    pub credentials: Option<Credentials>,
+    /// Trust anchors (`--ca-file`) and the expiry warning window of the `tls.cert.*` checks.
+    pub tls: super::tls_common::TlsSettings,
+}
+
+/// A mailbox login. The password only ever comes from the environment or a file, and never
+/// shows in `Debug` output; reporters also scrub it (`RenderOptions::secrets`).
+#[derive(Clone)]
+pub struct Credentials {
+    pub user: String,
+    password: String,
+}
+
+impl Credentials {
+    pub fn new(user: String, password: String) -> Credentials {
+        Credentials { user, password }
+    }
+
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &"<redacted>")
+            .finish()
+    }
 }
 
 /// A check's view of the run while it runs on one endpoint (or, for DNS checks, on the target).
@@ -118,8 +174,11 @@ pub struct Ctx<'a> {
     pub settings: &'a Settings,
     pub net: &'a NetOptions,
     pub dns: &'a Dns,
+    /// The port of each role (scenario `ports:`).
+    pub ports: &'a BTreeMap<Role, u16>,
     pub(crate) state: &'a EndpointState,
     pub(crate) slot: Option<&'a mut SessionSlot>,
+    pub(crate) memo: &'a TargetMemo,
 }
 
 impl Ctx<'_> {
@@ -128,6 +187,14 @@ impl Ctx<'_> {
     pub fn endpoint(&self) -> &Endpoint {
         self.endpoint
             .expect("endpoint-scoped checks always run with an endpoint")
+    }
+
+    /// The port a role listens on in this run.
+    pub fn port(&self, role: Role) -> u16 {
+        self.ports
+            .get(&role)
+            .copied()
+            .unwrap_or_else(|| role.default_port())
     }
 
     /// Options to open an SMTP session on this endpoint, at this check's stage.
@@ -192,14 +259,47 @@ impl Ctx<'_> {
                         session.client.quit().await;
                         observation
                     }
-                    Protocol::Imap | Protocol::Pop3 => Err(OpenFailure {
-                        kind: OpenFailureKind::Broken(ProbeError::Io("not implemented yet".into())),
-                        evidence: Vec::new(),
-                    }),
+                    Protocol::Imap => {
+                        let options = super::mailbox_common::imap_options(self, true);
+                        let session = self.gate(ImapSession::open(&options, self.net)).await?;
+                        let observation = TlsObservation::of(session.tls(), session.opening());
+                        session.logout().await;
+                        observation
+                    }
+                    Protocol::Pop3 => {
+                        let options = super::mailbox_common::pop3_options(self, true);
+                        let session = self.gate(Pop3Session::open(&options, self.net)).await?;
+                        let observation = TlsObservation::of(session.tls(), session.opening());
+                        session.quit().await;
+                        observation
+                    }
                 }
             })
             .await;
         result.as_ref().map_err(Clone::clone)
+    }
+
+    /// The value shared under `key` by the checks of this target, computed by the first caller.
+    pub async fn shared<T, F>(&self, key: &'static str, init: impl FnOnce() -> F) -> Arc<T>
+    where
+        T: Any + Send + Sync,
+        F: std::future::Future<Output = T>,
+    {
+        let cell = {
+            let mut cells = self
+                .memo
+                .cells
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            cells.entry(key).or_default().clone()
+        };
+        let value = cell
+            .get_or_init(|| async { Arc::new(init().await) as Arc<dyn Any + Send + Sync> })
+            .await
+            .clone();
+        value
+            .downcast::<T>()
+            .unwrap_or_else(|_| panic!("memo key {key} is used with two different types"))
     }
 
     /// The usual verdict when a session could not be opened: a closed optional port is a

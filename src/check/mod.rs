@@ -3,6 +3,29 @@
 //! the catalog, so a new check is one file plus one line here.
 
 mod context;
+mod custom;
+mod dns_a;
+mod dns_common;
+mod dns_dkim;
+mod dns_dmarc;
+mod dns_mx;
+mod dns_ptr;
+mod dns_rbl;
+mod dns_spf;
+mod e2e_common;
+mod e2e_dkim;
+mod e2e_fetch;
+mod e2e_inbound;
+mod e2e_submit;
+mod imap_banner_no_software;
+mod imap_imaps;
+mod imap_login;
+mod imap_login_tls_only;
+mod imap_starttls;
+mod mailbox_common;
+mod pop3_login_tls_only;
+mod pop3_pop3s;
+mod pop3_stls;
 mod smtp_auth_offered;
 mod smtp_auth_tls_only;
 mod smtp_banner_fqdn;
@@ -17,9 +40,22 @@ mod smtp_smtps;
 mod smtp_starttls;
 mod smtp_submission_tls_required;
 mod smtp_vrfy_disabled;
+mod tls_cert_expiry;
+mod tls_cert_hostname;
+mod tls_cert_key;
+mod tls_cert_trusted;
+mod tls_common;
+mod tls_protocol_min;
+mod tls_protocol_tls13;
 mod verdict;
 
-pub use context::{Ctx, Endpoint, EndpointState, Settings, SmtpSettings, TargetInfo};
+pub use context::{
+    Credentials, Ctx, Endpoint, EndpointState, Settings, SmtpSettings, TargetInfo, TargetMemo,
+};
+pub use custom::{
+    CodePattern, CustomCheck, CustomSpec, EnhancedPattern, Expect, ReplyPattern, Step,
+};
+pub use tls_common::{TlsSettings, TrustStore};
 pub use verdict::Verdict;
 
 use crate::outcome::{Category, Severity};
@@ -154,6 +190,10 @@ pub struct CheckInfo {
     pub fix: &'static str,
     /// Opt-in only: never selected by a glob, only by its exact id.
     pub opt_in: bool,
+    /// The title in French, for `--lang fr` (the course is French); `None`: the English one.
+    pub title_fr: Option<&'static str>,
+    /// The fix in French, quoting the same parameters as `fix`; `None`: the English one.
+    pub fix_fr: Option<&'static str>,
 }
 
 #[async_trait::async_trait]
@@ -180,6 +220,31 @@ pub static CATALOG: &[&dyn Check] = &[
     &smtp_helo_invalid_rejected::HeloInvalidRejected,
     &smtp_sender_unknown_domain_rejected::SenderUnknownDomainRejected,
     &smtp_size_advertised::SizeAdvertised,
+    &tls_protocol_min::ProtocolMin,
+    &tls_protocol_tls13::ProtocolTls13,
+    &tls_cert_trusted::CertTrusted,
+    &tls_cert_hostname::CertHostname,
+    &tls_cert_expiry::CertExpiry,
+    &tls_cert_key::CertKey,
+    &imap_imaps::Imaps,
+    &imap_starttls::StartTls,
+    &imap_login_tls_only::LoginTlsOnly,
+    &imap_login::Login,
+    &imap_banner_no_software::BannerNoSoftware,
+    &pop3_pop3s::Pop3s,
+    &pop3_stls::Stls,
+    &pop3_login_tls_only::LoginTlsOnly,
+    &dns_a::DnsA,
+    &dns_mx::DnsMx,
+    &dns_ptr::DnsPtr,
+    &dns_spf::DnsSpf,
+    &dns_dkim::DnsDkim,
+    &dns_dmarc::DnsDmarc,
+    &dns_rbl::DnsRbl,
+    &e2e_submit::E2eSubmit,
+    &e2e_fetch::E2eFetch,
+    &e2e_dkim::E2eDkim,
+    &e2e_inbound::E2eInbound,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn Check> {
@@ -234,7 +299,20 @@ mod tests {
             let Some(stem) = name.strip_suffix(".rs") else {
                 continue;
             };
-            if ["mod", "context", "verdict", "smtp_common"].contains(&stem) {
+            if [
+                "mod",
+                "context",
+                // Custom checks come from scenarios at run time, not from the catalog.
+                "custom",
+                "verdict",
+                "smtp_common",
+                "dns_common",
+                "tls_common",
+                "mailbox_common",
+                "e2e_common",
+            ]
+            .contains(&stem)
+            {
                 continue;
             }
             assert!(
@@ -243,6 +321,30 @@ mod tests {
                     .any(|c| c.info().id.replace(['.', '-'], "_") == stem),
                 "src/check/{name} is not registered in CATALOG"
             );
+        }
+    }
+
+    #[test]
+    fn every_check_speaks_french_with_the_same_parameters() {
+        // `--lang fr` (the course is French): every check has a French title and fix, and the
+        // French fix quotes every parameter (code span) of the English one, so a change to a
+        // fix that forgets its translation fails here.
+        let spans = |text: &'static str| -> Vec<&'static str> {
+            text.split('`').skip(1).step_by(2).collect()
+        };
+        for check in CATALOG {
+            let info = check.info();
+            let (Some(title), Some(fix)) = (info.title_fr, info.fix_fr) else {
+                panic!("{} has no French title_fr/fix_fr", info.id);
+            };
+            assert!(!title.is_empty() && title != info.title, "{}", info.id);
+            for span in spans(info.fix) {
+                assert!(
+                    fix.contains(&format!("`{span}`")),
+                    "{}: the French fix does not quote `{span}`",
+                    info.id
+                );
+            }
         }
     }
 

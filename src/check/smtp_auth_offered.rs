@@ -21,6 +21,13 @@ static INFO: CheckInfo = CheckInfo {
           with `smtpd_sasl_type = dovecot` and `smtpd_sasl_path = private/auth`; Dovecot: an \
           `auth` service `unix_listener` for Postfix.",
     opt_in: false,
+    title_fr: Some("La soumission propose AUTH sous TLS"),
+    fix_fr: Some(
+        "Services submission/submissions de Postfix dans master.cf : `-o \
+                  smtpd_sasl_auth_enable=yes` avec `smtpd_sasl_type = dovecot` et \
+                  `smtpd_sasl_path = private/auth` ; Dovecot : un `unix_listener` du service \
+                  `auth` pour Postfix.",
+    ),
 };
 
 pub fn judge(capabilities: &Capabilities) -> Verdict {

@@ -26,6 +26,12 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix: `smtpd_tls_auth_only = yes` in main.cf; on 25 also `smtpd_sasl_auth_enable = no` \
           (authentication belongs on 587/465). Dovecot: `disable_plaintext_auth = yes`.",
     opt_in: false,
+    title_fr: Some("Pas d'authentification en clair"),
+    fix_fr: Some(
+        "Postfix : `smtpd_tls_auth_only = yes` dans main.cf ; sur le port 25, aussi \
+                  `smtpd_sasl_auth_enable = no` (l'authentification se fait sur 587/465). Dovecot \
+                  : `disable_plaintext_auth = yes`.",
+    ),
 };
 
 /// What the server said when offered made-up credentials in clear.

@@ -22,6 +22,11 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix: set `myhostname = mail.example.com` (a name with an A record and a matching \
           PTR) and keep `smtpd_banner = $myhostname ESMTP`.",
     opt_in: false,
+    title_fr: Some("La bannière commence par un nom d'hôte complet (FQDN)"),
+    fix_fr: Some(
+        "Postfix : réglez `myhostname = mail.example.com` (un nom avec un enregistrement \
+                  A et un PTR qui lui correspond) et gardez `smtpd_banner = $myhostname ESMTP`.",
+    ),
 };
 
 /// A name with at least two labels, valid host-name syntax and an alphabetic TLD.

@@ -23,6 +23,12 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix: `smtpd_banner = $myhostname ESMTP` in main.cf (the course's setting), \
           then `postfix reload`. Check `-o smtpd_banner=` overrides in master.cf too.",
     opt_in: false,
+    title_fr: Some("La bannière et la réponse EHLO ne nomment ni logiciel ni version"),
+    fix_fr: Some(
+        "Postfix : `smtpd_banner = $myhostname ESMTP` dans main.cf (le réglage du \
+                  cours), puis `postfix reload`. Vérifiez aussi les surcharges `-o smtpd_banner=` \
+                  dans master.cf.",
+    ),
 };
 
 /// Words that name MTA software or an operating system.
@@ -70,32 +76,40 @@ const SOFTWARE: &[&str] = &[
 
 /// What gives the software away in a reply, as short quotes.
 pub fn findings(replies: &[&Reply]) -> Vec<String> {
-    let mut found = Vec::new();
+    let mut lines = Vec::new();
     for reply in replies {
         for (index, line) in reply.lines.iter().enumerate() {
-            let mut words: Vec<&str> = line
-                .split(|c: char| c.is_whitespace() || "()[];,<>\"'=".contains(c))
-                .collect();
             // An enhanced status code opens some lines (`2.0.0`): not a version.
-            if words
-                .first()
-                .is_some_and(|w| index == 0 && reply.enhanced.is_some_and(|e| e.to_string() == *w))
-            {
-                words.remove(0);
-            }
-            for word in words.into_iter().filter(|w| !w.is_empty()) {
-                let note = if looks_like_version(word) {
-                    Some(format!("version `{word}`"))
-                } else if !looks_like_domain(word) {
-                    word.split(|c: char| !c.is_ascii_alphanumeric())
-                        .find(|part| SOFTWARE.contains(&part.to_ascii_lowercase().as_str()))
-                        .map(|part| format!("`{part}`"))
-                } else {
-                    None
-                };
-                if let Some(note) = note.filter(|n| !found.contains(n)) {
-                    found.push(note);
-                }
+            let line = match reply.enhanced.map(|e| e.to_string()) {
+                Some(code) if index == 0 => line
+                    .strip_prefix(code.as_str())
+                    .filter(|rest| rest.is_empty() || rest.starts_with(' '))
+                    .unwrap_or(line),
+                _ => line,
+            };
+            lines.push(line);
+        }
+    }
+    findings_in_lines(lines)
+}
+
+/// What gives the software away in plain text lines (an IMAP or POP3 greeting), as short quotes.
+pub fn findings_in_lines<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let mut found = Vec::new();
+    for line in lines {
+        let words = line.split(|c: char| c.is_whitespace() || "()[];,<>\"'=".contains(c));
+        for word in words.filter(|w| !w.is_empty()) {
+            let note = if looks_like_version(word) {
+                Some(format!("version `{word}`"))
+            } else if !looks_like_domain(word) {
+                word.split(|c: char| !c.is_ascii_alphanumeric())
+                    .find(|part| SOFTWARE.contains(&part.to_ascii_lowercase().as_str()))
+                    .map(|part| format!("`{part}`"))
+            } else {
+                None
+            };
+            if let Some(note) = note.filter(|n| !found.contains(n)) {
+                found.push(note);
             }
         }
     }

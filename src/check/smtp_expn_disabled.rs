@@ -21,6 +21,12 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix has no EXPN command at all; on other MTAs disable it (Sendmail: \
           `PrivacyOptions=noexpn`, Exim: no `expn` in `smtp_accept_...` ACLs).",
     opt_in: false,
+    title_fr: Some("EXPN ne révèle ni boîtes aux lettres ni listes"),
+    fix_fr: Some(
+        "Postfix n'a pas du tout de commande EXPN ; sur d'autres MTA, désactivez-la \
+                  (Sendmail : `PrivacyOptions=noexpn`, Exim : pas d'`expn` dans les ACL \
+                  `smtp_accept_...`).",
+    ),
 };
 
 #[async_trait::async_trait]

@@ -28,6 +28,12 @@ static INFO: CheckInfo = CheckInfo {
           reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname` (the course adds \
           `reject_unknown_helo_hostname`).",
     opt_in: false,
+    title_fr: Some("Les noms HELO invalides sont refusés"),
+    fix_fr: Some(
+        "Postfix : `smtpd_helo_required = yes` et `smtpd_helo_restrictions = \
+                  reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname` (le cours ajoute \
+                  `reject_unknown_helo_hostname`).",
+    ),
 };
 
 #[async_trait::async_trait]
@@ -51,7 +57,7 @@ impl Check for HeloInvalidRejected {
             }
         };
         let outcome = transaction(&mut probe, "", &recipient).await;
-        let mut evidence = probe.client.transcript.lines().to_vec();
+        let mut evidence = probe.client.conn.transcript.lines().to_vec();
         probe.client.quit().await;
         let outcome = match outcome {
             Ok(outcome) => outcome,
@@ -72,7 +78,7 @@ impl Check for HeloInvalidRejected {
         };
         evidence.push("* control: the same transaction with a valid HELO".into());
         let control = control(&mut valid, &recipient).await;
-        evidence.extend(valid.client.transcript.lines().iter().cloned());
+        evidence.extend(valid.client.conn.transcript.lines().iter().cloned());
         valid.client.quit().await;
         match control {
             Ok(()) => Verdict::pass(format!("EHLO {INVALID_HELO} {}", outcome.describe())),

@@ -33,6 +33,12 @@ static INFO: CheckInfo = CheckInfo {
           reject_unauth_destination` and a `mynetworks` limited to your own hosts (never \
           0.0.0.0/0 or a whole provider range).",
     opt_in: false,
+    title_fr: Some("Pas de relais ouvert"),
+    fix_fr: Some(
+        "Postfix : `smtpd_relay_restrictions = permit_mynetworks, \
+                  permit_sasl_authenticated, reject_unauth_destination` et un `mynetworks` limité \
+                  à vos propres hôtes (jamais 0.0.0.0/0 ni toute la plage d'un fournisseur).",
+    ),
 };
 
 /// Most probes on one connection: Postfix slows down after `smtpd_soft_error_limit` (10)
@@ -195,17 +201,32 @@ impl Check for RelayRefused {
                 match transaction(&mut session, &sender, &form.recipient).await {
                     Ok(outcome) => outcomes.push((form.clone(), outcome)),
                     Err(err) => {
-                        evidence.extend(session.client.transcript.lines().iter().cloned());
+                        evidence.extend(session.client.conn.transcript.lines().iter().cloned());
                         return Verdict::error(format!("relay probe {} broke: {err}", form.name))
                             .with_evidence(evidence);
                     }
                 }
+                if relayed(&outcomes) {
+                    break;
+                }
             }
-            evidence.extend(session.client.transcript.lines().iter().cloned());
+            evidence.extend(session.client.conn.transcript.lines().iter().cloned());
             session.client.quit().await;
+            // One accepted form proves it. Each acceptance also opens a queue file on the
+            // server (and Postfix then throttles with `in_flow_delay`): stop there.
+            if relayed(&outcomes) {
+                evidence.push("* stopped at the first accepted form".into());
+                break;
+            }
         }
         judge(&outcomes).with_evidence(evidence)
     }
+}
+
+fn relayed(outcomes: &[(Form, Transaction)]) -> bool {
+    outcomes
+        .iter()
+        .any(|(_, t)| matches!(t, Transaction::Accepted(_)))
 }
 
 /// On 587 the probe goes through STARTTLS when it is offered: what an unauthenticated client

@@ -24,6 +24,12 @@ static INFO: CheckInfo = CheckInfo {
           reject_unknown_sender_domain` (and `unknown_address_reject_code = 550` to make the \
           refusal final).",
     opt_in: false,
+    title_fr: Some("Les expéditeurs de domaines inexistants sont refusés"),
+    fix_fr: Some(
+        "Postfix : `smtpd_sender_restrictions = reject_non_fqdn_sender, \
+                  reject_unknown_sender_domain` (et `unknown_address_reject_code = 550` pour que \
+                  le refus soit définitif).",
+    ),
 };
 
 pub fn judge(outcome: &Transaction) -> Verdict {
@@ -65,6 +71,7 @@ impl Check for SenderUnknownDomainRejected {
             Ok(refused) => {
                 session
                     .client
+                    .conn
                     .transcript
                     .note("control: the null sender to the same recipient");
                 match control(session, &recipient).await {

@@ -21,6 +21,11 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix advertises SIZE from `message_size_limit` (e.g. `message_size_limit = 26214400`); \
           a value of 0 disables it.",
     opt_in: false,
+    title_fr: Some("La limite SIZE est annoncée"),
+    fix_fr: Some(
+        "Postfix annonce SIZE d'après `message_size_limit` (par exemple \
+                  `message_size_limit = 26214400`) ; la valeur 0 le désactive.",
+    ),
 };
 
 pub fn judge(capabilities: &Capabilities) -> Verdict {

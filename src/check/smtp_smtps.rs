@@ -23,6 +23,11 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix master.cf: enable the `submissions` (465) service with \
           `-o smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes`.",
     opt_in: false,
+    title_fr: Some("Le port 465 parle SMTP sur TLS implicite"),
+    fix_fr: Some(
+        "master.cf de Postfix : activez le service `submissions` (465) avec `-o \
+                  smtpd_tls_wrappermode=yes -o smtpd_sasl_auth_enable=yes`.",
+    ),
 };
 
 /// `None`: not a finding about 465 itself (the generic unavailable verdict applies).

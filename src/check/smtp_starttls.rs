@@ -24,6 +24,12 @@ static INFO: CheckInfo = CheckInfo {
           and `smtpd_tls_security_level = may` on 25 (`encrypt` on 587 in master.cf); check \
           `postfix check` and the mail log for TLS errors.",
     opt_in: false,
+    title_fr: Some("STARTTLS est proposé et fonctionne"),
+    fix_fr: Some(
+        "Postfix : `smtpd_tls_cert_file`/`smtpd_tls_key_file` vers un certificat valide \
+                  et `smtpd_tls_security_level = may` sur 25 (`encrypt` sur 587 dans master.cf) ; \
+                  regardez `postfix check` et les erreurs TLS du journal de messagerie.",
+    ),
 };
 
 pub fn judge(outcome: Result<&Session, &OpenFailure>) -> Option<Verdict> {

@@ -22,6 +22,12 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix master.cf, submission service: `-o smtpd_tls_security_level=encrypt` (and \
           `-o smtpd_sasl_auth_enable=yes`, `-o smtpd_client_restrictions=permit_sasl_authenticated,reject`).",
     opt_in: false,
+    title_fr: Some("La soumission refuse le courrier avant STARTTLS"),
+    fix_fr: Some(
+        "Service submission de Postfix dans master.cf : `-o \
+                  smtpd_tls_security_level=encrypt` (et `-o smtpd_sasl_auth_enable=yes`, `-o \
+                  smtpd_client_restrictions=permit_sasl_authenticated,reject`).",
+    ),
 };
 
 pub fn judge(mail: &Reply) -> Verdict {

@@ -23,6 +23,11 @@ static INFO: CheckInfo = CheckInfo {
     fix: "Postfix: `disable_vrfy_command = yes` in main.cf (the course's setting), then \
           `postfix reload`.",
     opt_in: false,
+    title_fr: Some("VRFY ne révèle pas les boîtes aux lettres"),
+    fix_fr: Some(
+        "Postfix : `disable_vrfy_command = yes` dans main.cf (le réglage du cours), puis \
+                  `postfix reload`.",
+    ),
 };
 
 /// How the server answered the probe for an existing and a made-up user.

@@ -13,6 +13,8 @@ pub struct Verdict {
     /// No result at all: the check does not apply here (e.g. `tls.*` on an endpoint that
     /// offers no TLS, whose absence another check reports).
     pub omitted: bool,
+    /// For target-scoped checks that still went through one endpoint (e2e): its label.
+    pub endpoint: Option<String>,
 }
 
 impl Verdict {
@@ -23,6 +25,7 @@ impl Verdict {
             evidence: Vec::new(),
             fix: None,
             omitted: false,
+            endpoint: None,
         }
     }
 
@@ -56,6 +59,12 @@ impl Verdict {
 
     pub fn with_evidence(mut self, evidence: impl IntoIterator<Item = String>) -> Verdict {
         self.evidence.extend(evidence);
+        self
+    }
+
+    /// Names the endpoint a target-scoped check used (`127.0.0.10:587/smtp+starttls`).
+    pub fn at(mut self, endpoint: impl Into<String>) -> Verdict {
+        self.endpoint = Some(endpoint.into());
         self
     }
 

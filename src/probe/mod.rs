@@ -1,12 +1,18 @@
 //! Transports: how mailcheck talks to servers. They record what was said and know nothing of
 //! checks or verdicts; a refusal from the server is a value, only a failure to talk is an `Err`.
 
+pub mod conn;
 pub mod dns;
+pub mod imap;
+pub mod legacy_tls;
+pub mod mailbox;
 pub mod net;
+pub mod pop3;
 pub mod reply;
 pub mod session;
 pub mod smtp;
 pub mod stream;
+pub mod submit;
 pub mod tls;
 pub mod transcript;
 

@@ -1,9 +1,11 @@
 //! Why a session could not be opened, in terms every protocol shares (SMTP, IMAP, POP3): the
-//! runner gates endpoints on these and checks turn them into verdicts.
+//! runner gates endpoints on these and checks turn them into verdicts. Also the one opening
+//! step the three protocols share: moving to TLS in the middle of the session ([`start_tls`]).
 
 use std::fmt;
 
 use super::ProbeError;
+use super::conn::Conn;
 
 /// A server's refusal, reduced to what judgements need across protocols.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,6 +16,17 @@ pub struct Refusal {
     pub transient: bool,
     /// The SMTP reply code, when there is one.
     pub code: Option<u16>,
+}
+
+impl Refusal {
+    /// A refusal that waiting will not change (IMAP and POP3 have no temporary codes for it).
+    pub fn permanent(summary: String) -> Refusal {
+        Refusal {
+            summary,
+            transient: false,
+            code: None,
+        }
+    }
 }
 
 impl fmt::Display for Refusal {
@@ -104,5 +117,106 @@ impl OpenFailure {
             | OpenFailureKind::StartTlsRefused(refusal) => refusal.transient,
             _ => false,
         }
+    }
+}
+
+/// A session that can move to TLS in its middle: SMTP and IMAP `STARTTLS`, POP3 `STLS`. Each
+/// protocol says how it asks; [`start_tls`] walks the steps they share.
+pub(crate) trait StartTls {
+    /// Whether the capabilities offer the command; `None` when they are unknown (a POP3
+    /// server without CAPA).
+    fn offers_start_tls(&self) -> Option<bool>;
+
+    /// Sends the command; `Ok(Err(refusal))` when the server refused it.
+    async fn ask_start_tls(&mut self) -> Result<Result<(), Refusal>, ProbeError>;
+
+    /// The connection to upgrade.
+    fn conn(&mut self) -> &mut Conn;
+
+    /// Asks again inside TLS for what was learnt in clear (capabilities, EHLO), keeping the
+    /// cleartext answers apart: they are void after the upgrade (RFC 3207 §4.2, RFC 3501
+    /// §6.2.1, RFC 2595 §4) and may have been forged on the way.
+    async fn ask_again(&mut self) -> Result<(), OpenFailureKind>;
+}
+
+/// Moves `session` to TLS: the command, the handshake (whatever the certificate), and the
+/// capabilities asked again. `Err` says which step failed.
+pub(crate) async fn start_tls(
+    session: &mut impl StartTls,
+    server_name: &str,
+) -> Result<(), OpenFailureKind> {
+    let offered = session.offers_start_tls();
+    if offered == Some(false) {
+        return Err(OpenFailureKind::StartTlsNotOffered);
+    }
+    match session.ask_start_tls().await {
+        Ok(Ok(())) => {}
+        // Without the capabilities we could not know: a refusal then means "not offered".
+        Ok(Err(_)) if offered.is_none() => return Err(OpenFailureKind::StartTlsNotOffered),
+        Ok(Err(refusal)) => return Err(OpenFailureKind::StartTlsRefused(refusal)),
+        Err(err) => return Err(OpenFailureKind::Broken(err)),
+    }
+    if let Err(err) = session.conn().upgrade(server_name).await {
+        return Err(OpenFailureKind::StartTlsHandshake(err));
+    }
+    session.ask_again().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session that answers the STARTTLS command as told and never reaches the handshake.
+    struct Scripted {
+        offers: Option<bool>,
+        answer: Result<Result<(), Refusal>, ProbeError>,
+    }
+
+    impl StartTls for Scripted {
+        fn offers_start_tls(&self) -> Option<bool> {
+            self.offers
+        }
+
+        async fn ask_start_tls(&mut self) -> Result<Result<(), Refusal>, ProbeError> {
+            self.answer.clone()
+        }
+
+        fn conn(&mut self) -> &mut Conn {
+            unreachable!("the scripted answers all stop before the handshake")
+        }
+
+        async fn ask_again(&mut self) -> Result<(), OpenFailureKind> {
+            unreachable!("the scripted answers all stop before the handshake")
+        }
+    }
+
+    async fn outcome(
+        offers: Option<bool>,
+        answer: Result<Result<(), Refusal>, ProbeError>,
+    ) -> OpenFailureKind {
+        let mut session = Scripted { offers, answer };
+        start_tls(&mut session, "mail.ref.test").await.unwrap_err()
+    }
+
+    #[tokio::test]
+    async fn each_step_of_start_tls_fails_in_its_own_words() {
+        let no = || Ok(Err(Refusal::permanent("-ERR no".into())));
+        assert!(matches!(
+            outcome(Some(false), Ok(Ok(()))).await,
+            OpenFailureKind::StartTlsNotOffered
+        ));
+        assert!(matches!(
+            outcome(Some(true), no()).await,
+            OpenFailureKind::StartTlsRefused(refusal) if refusal.summary == "-ERR no"
+        ));
+        // Capabilities unknown: the refusal is how we learn it is not offered.
+        assert!(matches!(
+            outcome(None, no()).await,
+            OpenFailureKind::StartTlsNotOffered
+        ));
+        assert!(matches!(
+            outcome(Some(true), Err(ProbeError::Closed)).await,
+            OpenFailureKind::Broken(ProbeError::Closed)
+        ));
     }
 }

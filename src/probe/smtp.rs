@@ -8,194 +8,75 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
 use super::ProbeError;
-use super::net::{NetOptions, connect};
+use super::conn::Conn;
+use super::net::NetOptions;
 use super::reply::{Capabilities, Reply, parse_reply};
-use super::session::{OpenFailure, OpenFailureKind, Refusal};
-use super::stream::Stream;
-use super::tls::{TlsInfo, handshake};
+use super::session::{OpenFailure, OpenFailureKind, Refusal, StartTls, start_tls};
+use super::tls::TlsInfo;
 use super::transcript::{Mark, Transcript};
 
 /// A reply slower than this is noted in the transcript: Postfix sleeps
 /// `smtpd_error_sleep_time` (1 s) per reply once a client made too many errors.
 const SLOW_REPLY: Duration = Duration::from_millis(900);
 
-/// One SMTP connection: sends commands, reads typed replies, records everything said.
+/// One SMTP connection: sends commands, reads typed replies. The connection under it bounds
+/// every read and write, records everything said and upgrades to TLS.
 pub struct SmtpClient {
-    stream: Stream,
-    buf: Vec<u8>,
-    pub transcript: Transcript,
-    timeout: Duration,
-    tls: Option<TlsInfo>,
+    pub conn: Conn,
     /// Replies that took longer than [`SLOW_REPLY`].
     pub slow_replies: usize,
 }
 
 impl SmtpClient {
-    /// Connects, and for implicit TLS (465) completes the handshake before anything is read.
-    pub async fn connect(
-        addr: SocketAddr,
-        implicit_tls: Option<&str>,
-        net: &NetOptions,
-    ) -> Result<SmtpClient, (ProbeError, Transcript)> {
-        let mut transcript = Transcript::default();
-        let tcp = match connect(addr, net).await {
-            Ok(tcp) => tcp,
-            Err(err) => {
-                transcript.note(&format!("connect to {addr}: {err}"));
-                return Err((err, transcript));
-            }
-        };
-        let mut client = SmtpClient {
-            stream: Stream::Plain(tcp),
-            buf: Vec::new(),
-            transcript,
-            timeout: net.timeout,
-            tls: None,
+    pub fn new(conn: Conn) -> SmtpClient {
+        SmtpClient {
+            conn,
             slow_replies: 0,
-        };
-        client.transcript.note(&format!("connected to {addr}"));
-        if let Some(name) = implicit_tls
-            && let Err(err) = client.upgrade(name).await
-        {
-            return Err((err, client.transcript));
         }
-        Ok(client)
     }
 
     pub fn tls(&self) -> Option<&TlsInfo> {
-        self.tls.as_ref()
+        self.conn.tls()
     }
 
-    /// Reads one complete reply, bounded by the timeout.
+    /// Reads one complete reply, bounded by the timeout, and records it.
     pub async fn read_reply(&mut self) -> Result<Reply, ProbeError> {
         let started = Instant::now();
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        loop {
-            match parse_reply(&self.buf) {
-                Ok(Some((reply, used))) => {
-                    self.buf.drain(..used);
-                    for line in reply.wire_lines() {
-                        self.transcript.server(&line);
-                    }
-                    let took = started.elapsed();
-                    if took >= SLOW_REPLY {
-                        self.slow_replies += 1;
-                        self.transcript
-                            .note(&format!("that reply took {} ms", took.as_millis()));
-                    }
-                    return Ok(reply);
-                }
-                Ok(None) => {}
-                Err(err) => {
-                    let shown =
-                        String::from_utf8_lossy(&self.buf[..self.buf.len().min(120)]).into_owned();
-                    self.transcript
-                        .note(&format!("unparseable reply: {shown:?}"));
-                    return Err(ProbeError::Garbage(err.to_string()));
-                }
-            }
-            let mut chunk = [0u8; 4096];
-            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut chunk)).await;
-            match read {
-                Err(_) => {
-                    self.transcript.note(&format!(
-                        "no complete reply within {} s",
-                        self.timeout.as_secs_f32()
-                    ));
-                    return Err(ProbeError::Timeout {
-                        during: "reply".into(),
-                        after: self.timeout,
-                    });
-                }
-                Ok(Err(err)) => {
-                    self.transcript.note(&format!("read failed: {err}"));
-                    return Err(ProbeError::Io(err.to_string()));
-                }
-                Ok(Ok(0)) => {
-                    self.transcript.note("server closed the connection");
-                    return Err(ProbeError::Closed);
-                }
-                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
-            }
+        let reply = self
+            .conn
+            .read_with(|buf| parse_reply(buf).map_err(|e| e.to_string()), "reply")
+            .await?;
+        for line in reply.wire_lines() {
+            self.conn.transcript.server(&line);
         }
-    }
-
-    async fn write_line(&mut self, line: &str) -> Result<(), ProbeError> {
-        let mut bytes = Vec::with_capacity(line.len() + 2);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.extend_from_slice(b"\r\n");
-        let write = async {
-            self.stream.write_all(&bytes).await?;
-            self.stream.flush().await
-        };
-        match tokio::time::timeout(self.timeout, write).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(err)) => {
-                self.transcript.note(&format!("write failed: {err}"));
-                Err(ProbeError::Io(err.to_string()))
-            }
-            Err(_) => Err(ProbeError::Timeout {
-                during: "write".into(),
-                after: self.timeout,
-            }),
+        let took = started.elapsed();
+        if took >= SLOW_REPLY {
+            self.slow_replies += 1;
+            self.conn
+                .transcript
+                .note(&format!("that reply took {} ms", took.as_millis()));
         }
+        Ok(reply)
     }
 
     /// Sends one command and waits for its reply.
     pub async fn command(&mut self, line: &str) -> Result<Reply, ProbeError> {
-        self.transcript.client(line);
-        self.write_line(line).await?;
+        self.conn.send(line).await?;
         self.read_reply().await
     }
 
     /// Sends a command that carries a secret; the transcript shows `shown` instead.
     pub async fn command_redacted(&mut self, line: &str, shown: &str) -> Result<Reply, ProbeError> {
-        self.transcript.client_redacted(shown);
-        self.write_line(line).await?;
+        self.conn.send_redacted(line, shown).await?;
         self.read_reply().await
-    }
-
-    /// Upgrades the connection to TLS (after a `220` to STARTTLS, or at once for implicit TLS).
-    pub async fn upgrade(&mut self, server_name: &str) -> Result<&TlsInfo, ProbeError> {
-        if !self.buf.is_empty() {
-            // RFC 3207 §6: anything the server sent before the handshake must be thrown away.
-            self.transcript.note(&format!(
-                "discarding {} byte(s) sent before the TLS handshake",
-                self.buf.len()
-            ));
-            self.buf.clear();
-        }
-        let Stream::Plain(tcp) = std::mem::replace(&mut self.stream, Stream::Gone) else {
-            return Err(ProbeError::Tls("connection is already TLS".into()));
-        };
-        match handshake(tcp, server_name, self.timeout).await {
-            Ok((tls, info)) => {
-                self.transcript.note(&info.describe());
-                self.stream = Stream::Tls(Box::new(tls));
-                Ok(self.tls.insert(info))
-            }
-            Err(err) => {
-                self.transcript
-                    .note(&format!("TLS handshake failed: {err}"));
-                Err(err)
-            }
-        }
     }
 
     /// Says goodbye without waiting long: the verdicts are already in.
     pub async fn quit(mut self) {
-        self.transcript.client("QUIT");
-        let quick = Duration::from_millis(500).min(self.timeout);
-        let _ = tokio::time::timeout(quick, async {
-            if self.write_line("QUIT").await.is_ok() {
-                let _ = self.read_reply().await;
-            }
-            let _ = self.stream.shutdown().await;
-        })
-        .await;
+        let quick = Duration::from_millis(500).min(self.conn.timeout());
+        let _ = tokio::time::timeout(quick, self.command("QUIT")).await;
+        self.conn.close().await;
     }
 }
 
@@ -233,12 +114,13 @@ impl Session {
     /// The opening dialog: greeting, EHLO, STARTTLS and the EHLO after it.
     pub fn opening(&self) -> Vec<String> {
         self.client
+            .conn
             .transcript
             .between(Mark::default_start(), self.opening_end)
     }
 
     pub fn mark(&self) -> Mark {
-        self.client.transcript.mark()
+        self.client.conn.transcript.mark()
     }
 
     /// Where the opening dialog ended.
@@ -247,7 +129,7 @@ impl Session {
     }
 
     pub fn since(&self, mark: Mark) -> Vec<String> {
-        self.client.transcript.since(mark)
+        self.client.conn.transcript.since(mark)
     }
 
     pub fn tls(&self) -> Option<&TlsInfo> {
@@ -301,25 +183,10 @@ impl Session {
 
     async fn open_once(options: &OpenOptions, net: &NetOptions) -> Result<Session, OpenFailure> {
         let tls_name = options.implicit_tls.then_some(options.server_name.as_str());
-        let mut client = match SmtpClient::connect(options.addr, tls_name, net).await {
-            Ok(client) => client,
-            Err((err, transcript)) => {
-                let kind = if err.is_unreachable()
-                    || matches!(err, ProbeError::Timeout { ref during, .. } if during == "connect")
-                {
-                    OpenFailureKind::Unreachable(err)
-                } else {
-                    OpenFailureKind::ImplicitTls(err)
-                };
-                return Err(OpenFailure {
-                    kind,
-                    evidence: transcript.lines().to_vec(),
-                });
-            }
-        };
+        let mut client = SmtpClient::new(Conn::open(options.addr, tls_name, net).await?);
         let fail = |client: SmtpClient, kind| {
-            let evidence = client.transcript.lines().to_vec();
-            // Close in the background: the failure is already known.
+            let evidence = client.conn.transcript.lines().to_vec();
+            // Say goodbye in the background: the failure is already known.
             tokio::spawn(client.quit());
             Err(OpenFailure { kind, evidence })
         };
@@ -338,11 +205,8 @@ impl Session {
             .clone()
             .unwrap_or_else(|| local_literal(options.addr, net));
         let (hello, capabilities) = match say_hello(&mut client, &helo_name).await {
-            Ok(Ok(pair)) => pair,
-            Ok(Err(reply)) => {
-                return fail(client, OpenFailureKind::HelloRefused(Refusal::from(&reply)));
-            }
-            Err(err) => return fail(client, OpenFailureKind::Broken(err)),
+            Ok(pair) => pair,
+            Err(kind) => return fail(client, kind),
         };
         let mut session = Session {
             client,
@@ -353,63 +217,68 @@ impl Session {
             helo_name,
             opening_end: Mark::default_start(),
         };
-        if options.starttls && !options.implicit_tls {
-            if !session.capabilities.has("STARTTLS") {
-                return fail(session.client, OpenFailureKind::StartTlsNotOffered);
-            }
-            match session.client.command("STARTTLS").await {
-                Ok(reply) if reply.code == 220 => {}
-                Ok(reply) => {
-                    return fail(
-                        session.client,
-                        OpenFailureKind::StartTlsRefused(Refusal::from(&reply)),
-                    );
-                }
-                Err(err) => return fail(session.client, OpenFailureKind::Broken(err)),
-            }
-            if let Err(err) = session.client.upgrade(&options.server_name).await {
-                return fail(session.client, OpenFailureKind::StartTlsHandshake(err));
-            }
-            // RFC 3207 §4.2: forget what was learnt in clear and ask again.
-            match say_hello(&mut session.client, &session.helo_name).await {
-                Ok(Ok((reply, caps))) => {
-                    let clear_reply = std::mem::replace(&mut session.hello, reply);
-                    let clear_caps = std::mem::replace(&mut session.capabilities, caps);
-                    session.before_tls = Some((clear_reply, clear_caps));
-                }
-                Ok(Err(reply)) => {
-                    return fail(
-                        session.client,
-                        OpenFailureKind::HelloRefused(Refusal::from(&reply)),
-                    );
-                }
-                Err(err) => return fail(session.client, OpenFailureKind::Broken(err)),
-            }
+        if options.starttls
+            && !options.implicit_tls
+            && let Err(kind) = start_tls(&mut session, &options.server_name).await
+        {
+            return fail(session.client, kind);
         }
-        session.opening_end = session.client.transcript.mark();
+        session.opening_end = session.client.conn.transcript.mark();
         Ok(session)
     }
 }
 
+impl StartTls for Session {
+    fn offers_start_tls(&self) -> Option<bool> {
+        Some(self.capabilities.has("STARTTLS"))
+    }
+
+    async fn ask_start_tls(&mut self) -> Result<Result<(), Refusal>, ProbeError> {
+        let reply = self.client.command("STARTTLS").await?;
+        Ok(if reply.code == 220 {
+            Ok(())
+        } else {
+            Err(Refusal::from(&reply))
+        })
+    }
+
+    fn conn(&mut self) -> &mut Conn {
+        &mut self.client.conn
+    }
+
+    async fn ask_again(&mut self) -> Result<(), OpenFailureKind> {
+        let (hello, capabilities) = say_hello(&mut self.client, &self.helo_name).await?;
+        let clear_hello = std::mem::replace(&mut self.hello, hello);
+        let clear_capabilities = std::mem::replace(&mut self.capabilities, capabilities);
+        self.before_tls = Some((clear_hello, clear_capabilities));
+        Ok(())
+    }
+}
+
 /// EHLO, falling back to HELO when EHLO is refused as a command (RFC 5321 §3.2).
-/// The inner `Err` is a refusal of both.
 async fn say_hello(
     client: &mut SmtpClient,
     name: &str,
-) -> Result<Result<(Reply, Capabilities), Reply>, ProbeError> {
-    let reply = client.command(&format!("EHLO {name}")).await?;
+) -> Result<(Reply, Capabilities), OpenFailureKind> {
+    let reply = client
+        .command(&format!("EHLO {name}"))
+        .await
+        .map_err(OpenFailureKind::Broken)?;
     if reply.code == 250 {
         let caps = Capabilities::from_ehlo(&reply);
-        return Ok(Ok((reply, caps)));
+        return Ok((reply, caps));
     }
     if !matches!(reply.code, 500 | 502) {
-        return Ok(Err(reply));
+        return Err(OpenFailureKind::HelloRefused(Refusal::from(&reply)));
     }
-    let reply = client.command(&format!("HELO {name}")).await?;
+    let reply = client
+        .command(&format!("HELO {name}"))
+        .await
+        .map_err(OpenFailureKind::Broken)?;
     if reply.code == 250 {
-        Ok(Ok((reply, Capabilities::default())))
+        Ok((reply, Capabilities::default()))
     } else {
-        Ok(Err(reply))
+        Err(OpenFailureKind::HelloRefused(Refusal::from(&reply)))
     }
 }
 

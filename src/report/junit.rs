@@ -1,7 +1,8 @@
 //! The JUnit XML report (SPEC "JUnit"), for CI servers' test views.
 //!
-//! One `<testsuite>` per target, named after it; one `<testcase>` per result, named
-//! `<id> @ <endpoint>` (`dns` for DNS results) with the category as `classname` and the duration.
+//! One `<testsuite>` per target, named after it (after its student in `batch`); one `<testcase>`
+//! per result, named `<id> @ <endpoint>` (`dns` for DNS results) with the category as `classname`
+//! and the duration.
 //! `fail` becomes `<failure>` and `error` `<error>` (message = the result's message, type = its
 //! severity), `skip` becomes `<skipped>`; `warn` passes. Every test case's `<system-out>` holds
 //! `STATUS: message`, the evidence one line each and `fix: ...`; failures and errors repeat the
@@ -83,7 +84,8 @@ fn indent(xml: &str) -> String {
 }
 
 fn suite(target: &TargetReport, timestamp: OffsetDateTime) -> TestSuite {
-    let mut suite = TestSuite::new(&xml_safe(&target.target));
+    // In batch a suite is a student: CI views list suites by name.
+    let mut suite = TestSuite::new(&xml_safe(target.display_name()));
     suite.set_timestamp(timestamp);
     suite.add_testcases(target.results.iter().map(testcase));
 
@@ -91,7 +93,11 @@ fn suite(target: &TargetReport, timestamp: OffsetDateTime) -> TestSuite {
         .into_iter()
         .map(|status| format!("{} {}", target.summary.count(status), status))
         .collect();
-    let mut about = vec![format!("target: {}", target.target)];
+    let mut about = Vec::new();
+    if let Some(name) = &target.name {
+        about.push(format!("student: {name}"));
+    }
+    about.push(format!("target: {}", target.target));
     if let Some(domain) = &target.domain {
         about.push(format!("domain: {domain}"));
     }
@@ -106,7 +112,10 @@ fn testcase(result: &CheckResult) -> TestCase {
     let name = xml_safe(&format!(
         "{} @ {}",
         result.id,
-        result.endpoint.as_deref().unwrap_or("dns")
+        result
+            .endpoint
+            .as_deref()
+            .unwrap_or_else(|| super::no_endpoint(result))
     ));
     let time = Duration::milliseconds(i64::try_from(result.duration_ms).unwrap_or(i64::MAX));
     let severity = result.severity.as_str();

@@ -61,7 +61,7 @@ fn overview(md: &mut String, report: &Report) {
         let _ = write!(
             md,
             "| {} | {} |",
-            text(&target.target),
+            text(&shown_name(target)),
             score_label(target.score)
         );
         for status in SUMMARY_ORDER {
@@ -72,11 +72,19 @@ fn overview(md: &mut String, report: &Report) {
     md.push('\n');
 }
 
+/// `Alice Martin (mail.alice.test)` for a named target (a student's), else the target.
+fn shown_name(target: &TargetReport) -> String {
+    match &target.name {
+        Some(name) => format!("{name} ({})", target.target),
+        None => target.target.clone(),
+    }
+}
+
 fn target_section(md: &mut String, target: &TargetReport) {
     let _ = writeln!(
         md,
         "## {} — score {}\n",
-        text(&target.target),
+        text(&shown_name(target)),
         score_label(target.score)
     );
 

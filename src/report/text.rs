@@ -28,7 +28,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{
-    CATEGORY_ORDER, EndpointLabels, RenderOptions, Reporter, SUMMARY_ORDER, category_rank,
+    CATEGORY_ORDER, EndpointLabels, Lang, RenderOptions, Reporter, SUMMARY_ORDER, category_rank,
     has_failures, printable, score_label,
 };
 use crate::outcome::{CheckResult, Report, Status, Summary, TargetReport};
@@ -98,14 +98,14 @@ fn status_style(status: Status) -> Style {
     }
 }
 
-/// Four columns wide, so ids line up.
-fn status_tag(status: Status) -> &'static str {
+/// Four columns wide, so ids line up. In French, the `OK`/`KO` of French test reports.
+fn status_tag(status: Status, lang: Lang) -> &'static str {
     match status {
-        Status::Pass => "PASS",
-        Status::Fail => "FAIL",
-        Status::Warn => "WARN",
-        Status::Skip => "SKIP",
-        Status::Error => "ERR ",
+        Status::Pass => lang.tr("PASS", "OK  "),
+        Status::Fail => lang.tr("FAIL", "KO  "),
+        Status::Warn => lang.tr("WARN", "ATT."),
+        Status::Skip => lang.tr("SKIP", "N/A "),
+        Status::Error => lang.tr("ERR ", "ERR "),
     }
 }
 
@@ -154,12 +154,16 @@ impl Page<'_> {
                 continue;
             }
             self.blank();
-            self.push(self.paint.paint(BOLD, category.heading()));
+            self.push(self.paint.paint(BOLD, self.options.lang.category(category)));
             self.results(&results, &labels);
         }
         if target.results.is_empty() {
             self.blank();
-            self.push(self.paint.paint(DIM, "  no check ran"));
+            let none = self
+                .options
+                .lang
+                .tr("  no check ran", "  aucune vérification faite");
+            self.push(self.paint.paint(DIM, none));
         }
         self.blank();
         self.summary_line(target);
@@ -179,7 +183,11 @@ impl Page<'_> {
     }
 
     fn header(&mut self, target: &TargetReport) {
-        let name = printable(&target.target);
+        let lang = self.options.lang;
+        let name = match &target.name {
+            Some(name) => format!("{} ({})", printable(name), printable(&target.target)),
+            None => printable(&target.target).into_owned(),
+        };
         let score = format!("score {}", score_label(target.score));
         let gap = WIDTH.saturating_sub(width(&name) + width(&score)).max(2);
         self.push(format!(
@@ -191,10 +199,14 @@ impl Page<'_> {
 
         let mut facts = Vec::new();
         if let Some(domain) = &target.domain {
-            facts.push(format!("domain {}", printable(domain)));
+            facts.push(format!(
+                "{} {}",
+                lang.tr("domain", "domaine"),
+                printable(domain)
+            ));
         }
         facts.push(if target.addresses.is_empty() {
-            "no address".to_owned()
+            lang.tr("no address", "aucune adresse").to_owned()
         } else {
             target
                 .addresses
@@ -215,10 +227,11 @@ impl Page<'_> {
     /// `mail.example.com: 27 pass, 2 fail, 1 warn, 3 skip, 0 error — score 87.5/100`, the
     /// non-zero problem counts coloured.
     fn summary_line(&mut self, target: &TargetReport) {
+        let lang = self.options.lang;
         let plain = format!(
             "{}: {} — score {}",
-            printable(&target.target),
-            counts(&target.summary),
+            printable(target.display_name()),
+            lang.counts(&target.summary),
             score_label(target.score)
         );
         if !self.paint.color {
@@ -235,7 +248,7 @@ impl Page<'_> {
         let pieces: Vec<String> = SUMMARY_ORDER
             .into_iter()
             .map(|status| {
-                let text = format!("{} {}", target.summary.count(status), status);
+                let text = lang.count(target.summary.count(status), status);
                 let painted = target.summary.count(status) > 0 && status != Status::Skip;
                 if painted {
                     self.paint.paint(status_style(status), &text)
@@ -246,7 +259,7 @@ impl Page<'_> {
             .collect();
         self.push(format!(
             "{}: {} — score {}",
-            self.paint.paint(BOLD, &printable(&target.target)),
+            self.paint.paint(BOLD, &printable(target.display_name())),
             pieces.join(", "),
             self.paint.paint(BOLD, &score_label(target.score))
         ));
@@ -256,11 +269,15 @@ impl Page<'_> {
     fn run_line(&mut self, report: &Report) {
         let all = Summary::of(report.targets.iter().flat_map(|t| &t.results));
         let failing = report.targets.iter().filter(|t| has_failures(t)).count();
+        let lang = self.options.lang;
         let line = format!(
-            "{} targets, {} with failures — {} in {:.1} s",
+            "{} {}, {} {} — {} {} {:.1} s",
             report.targets.len(),
+            lang.tr("targets", "cibles"),
             failing,
-            counts(&all),
+            lang.tr("with failures", "avec des échecs"),
+            lang.counts(&all),
+            lang.tr("in", "en"),
             report.duration_ms as f64 / 1000.0
         );
         for (i, line) in wrap(&line, WIDTH, WIDTH - 2).into_iter().enumerate() {
@@ -277,9 +294,10 @@ impl Page<'_> {
     }
 
     fn result(&mut self, result: &CheckResult, endpoint: &str, columns: &Columns) {
-        let tag = self
-            .paint
-            .paint(status_style(result.status), status_tag(result.status));
+        let tag = self.paint.paint(
+            status_style(result.status),
+            status_tag(result.status, self.options.lang),
+        );
         let id = printable(&result.id);
         let endpoint = printable(endpoint);
         let message = printable(&result.message);
@@ -327,14 +345,13 @@ impl Page<'_> {
         let problem = matches!(result.status, Status::Fail | Status::Warn | Status::Error);
         if let Some(fix) = result.fix.as_deref().filter(|_| problem) {
             let fix = printable(fix);
-            for (i, line) in wrap(&fix, WIDTH - ID_COLUMN - 5, WIDTH - ID_COLUMN - 5)
-                .into_iter()
-                .enumerate()
-            {
+            let label = self.options.lang.tr("fix: ", "correctif : ");
+            let room = WIDTH - ID_COLUMN - width(label);
+            for (i, line) in wrap(&fix, room, room).into_iter().enumerate() {
                 let label = if i == 0 {
-                    self.paint.paint(BOLD, "fix: ")
+                    self.paint.paint(BOLD, label)
                 } else {
-                    " ".repeat(5)
+                    " ".repeat(width(label))
                 };
                 self.push(format!("{}{label}{line}", " ".repeat(ID_COLUMN)));
             }
@@ -367,8 +384,12 @@ impl Page<'_> {
             }
             let hidden = result.evidence.len().saturating_sub(EVIDENCE_LINES);
             if hidden > 0 {
-                let lines = if hidden == 1 { "line" } else { "lines" };
-                let note = format!("({hidden} more {lines}, -v to see all)");
+                let note = match (self.options.lang, hidden) {
+                    (Lang::En, 1) => "(1 more line, -v to see all)".to_owned(),
+                    (Lang::En, _) => format!("({hidden} more lines, -v to see all)"),
+                    (Lang::Fr, 1) => "(1 ligne de plus, -v pour tout voir)".to_owned(),
+                    (Lang::Fr, _) => format!("({hidden} lignes de plus, -v pour tout voir)"),
+                };
                 self.push(format!("{indent}{}", self.paint.paint(DIM, &note)));
             }
         }
@@ -405,15 +426,7 @@ impl Columns {
     }
 }
 
-fn counts(summary: &Summary) -> String {
-    SUMMARY_ORDER
-        .into_iter()
-        .map(|status| format!("{} {}", summary.count(status), status))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-fn width(text: &str) -> usize {
+pub(super) fn width(text: &str) -> usize {
     text.chars().count()
 }
 
@@ -470,7 +483,7 @@ fn chop(text: &str, first: usize, rest: usize) -> Vec<String> {
 }
 
 /// Cuts `text` to `room` characters, the last one an ellipsis when something was cut.
-fn truncate(text: &str, room: usize) -> String {
+pub(super) fn truncate(text: &str, room: usize) -> String {
     if width(text) <= room {
         return text.to_owned();
     }

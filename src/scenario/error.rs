@@ -15,7 +15,7 @@
 
 use std::fmt;
 
-use marked_yaml::Marker;
+use marked_yaml::{LoadError, Marker};
 
 /// Everything wrong with a scenario (or with the `--only`/`--skip` globs), each problem with its
 /// own location and hint. Rendered by `Display`; never empty.
@@ -241,6 +241,128 @@ impl Source<'_> {
             source_line: source_line.to_string(),
             width: token_width(source_line, column),
         }
+    }
+}
+
+/// What kind of YAML file is read (a scenario, a roster), for the words of its YAML-level errors.
+pub(crate) struct YamlKind<'a> {
+    /// `scenario`, `roster`.
+    pub noun: &'a str,
+    /// The keys an example mapping would start with: `` `name:` and `checks:` ``.
+    pub example_keys: &'a str,
+    /// Every top-level key, for "expected one of".
+    pub keys: &'a [&'a str],
+    /// What to do instead of putting a second document in the file.
+    pub split_help: &'a str,
+}
+
+impl Source<'_> {
+    fn locate_marker(&self, marker: Option<&Marker>) -> Option<Location> {
+        marker.map(|marker| self.locate(marker))
+    }
+
+    /// marked-yaml reads the first YAML document only; a second one would be ignored silently,
+    /// so it is an error, at the line that starts it.
+    pub(crate) fn second_document(&self, kind: &YamlKind<'_>) -> Option<Diagnostic> {
+        let mut content_seen = false;
+        for (index, line) in self.text.lines().enumerate() {
+            let starts_document = line == "---" || line.starts_with("--- ") || line == "...";
+            if starts_document && content_seen {
+                let diagnostic =
+                    Diagnostic::new(format!("a {} file holds one YAML document", kind.noun))
+                        .at(Some(self.locate_line_column(index + 1, 1)))
+                        .label("another document starts here")
+                        .help(kind.split_help);
+                return Some(diagnostic);
+            }
+            let trimmed = line.trim_start();
+            content_seen |= !trimmed.is_empty() && !trimmed.starts_with('#') && !starts_document;
+        }
+        None
+    }
+
+    /// A YAML-level problem (syntax, duplicate key, wrong top level) as a located diagnostic
+    /// with a hint for the usual causes.
+    pub(crate) fn yaml_error(&self, error: LoadError, kind: &YamlKind<'_>) -> Diagnostic {
+        let noun = kind.noun;
+        match error {
+            LoadError::ScanError(marker, scan) => {
+                let info = scan.info();
+                let diagnostic = Diagnostic::new(format!("invalid YAML: {info}"));
+                let diagnostic = match self.end_of_input(&marker) {
+                    Some(end) => diagnostic.at(Some(end)).label("the file ends here"),
+                    None => diagnostic.at(self.locate_marker(Some(&marker))),
+                };
+                if info.contains("flow mapping") {
+                    diagnostic.help("a `{` above is not closed: look for a missing `}` or `,`")
+                } else if info.contains("flow sequence") {
+                    diagnostic.help("a `[` above is not closed: look for a missing `]` or `,`")
+                } else if info.contains("anchor") || info.contains("alias") {
+                    diagnostic.help(
+                        "a value that starts with `*` is a YAML alias: quote it, e.g. `- \"*.disabled\"`",
+                    )
+                } else if info.contains("tab") {
+                    diagnostic.help("indent with spaces: YAML does not allow tabs there")
+                } else if info.contains("mapping values are not allowed") {
+                    diagnostic.help(
+                        "check this line's indentation; a value that contains `: ` needs quotes",
+                    )
+                } else {
+                    diagnostic
+                }
+            }
+            LoadError::DuplicateKey(duplicate) => {
+                let first = duplicate.prev_key.span().start().map_or(0, Marker::line);
+                Diagnostic::new(format!("duplicate key `{}`", duplicate.key.as_str()))
+                    .at(self.locate_marker(duplicate.key.span().start()))
+                    .label("given again here")
+                    .note(format!("first given on line {first}"))
+                    .help("keep one of them")
+            }
+            LoadError::TopLevelMustBeMapping(marker) => Diagnostic::new(format!(
+                "a {noun} must be a mapping of keys such as {}",
+                kind.example_keys
+            ))
+            .at(self.locate_marker(Some(&marker)))
+            .label("not a `key: value` line")
+            .note(format!("expected one of: {}", kind.keys.join(", "))),
+            LoadError::TopLevelMustBeSequence(marker) => {
+                // Only asked for with `toplevel_sequence()`, which we never do.
+                Diagnostic::new("unexpected YAML at top level")
+                    .at(self.locate_marker(Some(&marker)))
+            }
+            LoadError::UnexpectedAnchor(marker) => Diagnostic::new(format!(
+                "YAML anchors and aliases are not supported in {noun}s"
+            ))
+            .at(self.locate_marker(Some(&marker)))
+            .help("if the value starts with `&` or `*`, quote it"),
+            LoadError::UnexpectedTag(marker) => Diagnostic::new(format!(
+                "YAML tags such as `!!str` are not supported in {noun}s"
+            ))
+            .at(self.locate_marker(Some(&marker)))
+            .help("if the value starts with `!`, quote it"),
+            LoadError::MappingKeyMustBeScalar(marker) => {
+                Diagnostic::new("a key must be a word, not a list or a mapping")
+                    .at(self.locate_marker(Some(&marker)))
+            }
+        }
+    }
+
+    /// When the YAML parser stops at the end of the input, the place to show is the end of the
+    /// last line that has something on it, not the empty line after it.
+    fn end_of_input(&self, marker: &Marker) -> Option<Location> {
+        let lines: Vec<&str> = self.text.lines().collect();
+        let from = marker.line().saturating_sub(1);
+        if lines.iter().skip(from).any(|line| !line.trim().is_empty()) {
+            return None;
+        }
+        let (index, line) = lines
+            .iter()
+            .enumerate()
+            .take(from)
+            .rfind(|(_, line)| !line.trim().is_empty())?;
+        let end = line.trim_end().chars().count() + 1;
+        Some(self.locate_line_column(index + 1, end))
     }
 }
 

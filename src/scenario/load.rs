@@ -12,11 +12,13 @@ use std::time::Duration;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError, LoaderOptions, Marker, Node};
 
-use super::error::{Diagnostic, Location, ScenarioError, Source};
+use super::error::{Diagnostic, Location, ScenarioError, Source, YamlKind};
 use super::model::{CheckRule, Scenario, SettingsPatch};
 use super::select::{Catalog, closest, selector_problem};
 use crate::check::{CATALOG, Role};
 use crate::outcome::Severity;
+
+mod custom;
 
 /// The built-in profiles, compiled in: `(name, YAML)`, sorted by name.
 const PROFILES: &[(&str, &str)] = &[
@@ -32,6 +34,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "checks",
     "ports",
     "settings",
+    "custom",
 ];
 const OPTION_KEYS: &[&str] = &["severity", "enabled"];
 const SETTING_KEYS: &[&str] = &[
@@ -40,7 +43,19 @@ const SETTING_KEYS: &[&str] = &[
     "known_user",
     "unknown_domain",
     "retry_pause_ms",
+    "expiry_warn_days",
+    "dkim_selectors",
+    "dnsbl",
 ];
+/// How YAML-level errors (syntax, second document, wrong top level) speak of a scenario.
+const SCENARIO_FILE: YamlKind = YamlKind {
+    noun: "scenario",
+    example_keys: "`name:` and `checks:`",
+    keys: SCENARIO_KEYS,
+    split_help: "put each scenario in its own file and pass `-s FILE` once for each",
+};
+/// Longest expiry warning window: a year (certificates live 397 days at most).
+const MAX_EXPIRY_WARN_DAYS: u32 = 365;
 /// Longest pause before a polite retry: longer waits only make a run slow.
 const MAX_RETRY_PAUSE_MS: u64 = 60_000;
 
@@ -59,6 +74,12 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("enable", "enabled"),
     ("disabled", "enabled"),
     ("active", "enabled"),
+    ("role", "port"),
+    ("steps", "dialog"),
+    ("script", "dialog"),
+    ("command", "send"),
+    ("expected", "expect"),
+    ("reply", "expect"),
 ];
 
 /// Loads a scenario file.
@@ -221,6 +242,7 @@ impl Loader<'_> {
             checks: Vec::new(),
             ports: BTreeMap::new(),
             settings: SettingsPatch::default(),
+            custom: Vec::new(),
         };
         for (key, value) in map.iter() {
             match key.as_str() {
@@ -234,6 +256,7 @@ impl Loader<'_> {
                 "checks" => scenario.checks = self.checks(key, value),
                 "ports" => scenario.ports = self.ports(key, value),
                 "settings" => scenario.settings = self.settings(key, value),
+                "custom" => scenario.custom = self.custom(key, value, origin),
                 _ => self.unknown_key(key, "scenario key", SCENARIO_KEYS),
             }
         }
@@ -242,99 +265,13 @@ impl Loader<'_> {
 
     /// marked-yaml reads the first YAML document only; a second one would be ignored silently.
     fn single_document(&mut self) {
-        let mut content_seen = false;
-        for (index, line) in self.source.text.lines().enumerate() {
-            let starts_document = line == "---" || line.starts_with("--- ") || line == "...";
-            if starts_document && content_seen {
-                let diagnostic = Diagnostic::new("a scenario file holds one YAML document")
-                    .at(Some(self.source.locate_line_column(index + 1, 1)))
-                    .label("another document starts here")
-                    .help("put each scenario in its own file and pass `-s FILE` once for each");
-                self.report(diagnostic);
-                return;
-            }
-            let trimmed = line.trim_start();
-            content_seen |= !trimmed.is_empty() && !trimmed.starts_with('#') && !starts_document;
+        if let Some(diagnostic) = self.source.second_document(&SCENARIO_FILE) {
+            self.report(diagnostic);
         }
     }
 
     fn load_error(&self, error: LoadError) -> Diagnostic {
-        match error {
-            LoadError::ScanError(marker, scan) => {
-                let info = scan.info();
-                let diagnostic = Diagnostic::new(format!("invalid YAML: {info}"));
-                let diagnostic = match self.end_of_input(&marker) {
-                    Some(end) => diagnostic.at(Some(end)).label("the file ends here"),
-                    None => diagnostic.at(self.locate(Some(&marker))),
-                };
-                if info.contains("flow mapping") {
-                    diagnostic.help("a `{` above is not closed: look for a missing `}` or `,`")
-                } else if info.contains("flow sequence") {
-                    diagnostic.help("a `[` above is not closed: look for a missing `]` or `,`")
-                } else if info.contains("anchor") || info.contains("alias") {
-                    diagnostic.help(
-                        "a value that starts with `*` is a YAML alias: quote it, e.g. `- \"*.disabled\"`",
-                    )
-                } else if info.contains("tab") {
-                    diagnostic.help("indent with spaces: YAML does not allow tabs there")
-                } else if info.contains("mapping values are not allowed") {
-                    diagnostic.help(
-                        "check this line's indentation; a value that contains `: ` needs quotes",
-                    )
-                } else {
-                    diagnostic
-                }
-            }
-            LoadError::DuplicateKey(duplicate) => {
-                let first = duplicate.prev_key.span().start().map_or(0, Marker::line);
-                Diagnostic::new(format!("duplicate key `{}`", duplicate.key.as_str()))
-                    .at(self.locate(duplicate.key.span().start()))
-                    .label("given again here")
-                    .note(format!("first given on line {first}"))
-                    .help("keep one of them")
-            }
-            LoadError::TopLevelMustBeMapping(marker) => Diagnostic::new(
-                "a scenario must be a mapping of keys such as `name:` and `checks:`",
-            )
-            .at(self.locate(Some(&marker)))
-            .label("not a `key: value` line")
-            .note(format!("expected one of: {}", SCENARIO_KEYS.join(", "))),
-            LoadError::TopLevelMustBeSequence(marker) => {
-                // Only asked for with `toplevel_sequence()`, which we never do.
-                Diagnostic::new("unexpected YAML at top level").at(self.locate(Some(&marker)))
-            }
-            LoadError::UnexpectedAnchor(marker) => {
-                Diagnostic::new("YAML anchors and aliases are not supported in scenarios")
-                    .at(self.locate(Some(&marker)))
-                    .help("if the value starts with `&` or `*`, quote it")
-            }
-            LoadError::UnexpectedTag(marker) => {
-                Diagnostic::new("YAML tags such as `!!str` are not supported in scenarios")
-                    .at(self.locate(Some(&marker)))
-                    .help("if the value starts with `!`, quote it")
-            }
-            LoadError::MappingKeyMustBeScalar(marker) => {
-                Diagnostic::new("a key must be a word, not a list or a mapping")
-                    .at(self.locate(Some(&marker)))
-            }
-        }
-    }
-
-    /// When the YAML parser stops at the end of the input, the place to show is the end of the
-    /// last line that has something on it, not the empty line after it.
-    fn end_of_input(&self, marker: &Marker) -> Option<Location> {
-        let lines: Vec<&str> = self.source.text.lines().collect();
-        let from = marker.line().saturating_sub(1);
-        if lines.iter().skip(from).any(|line| !line.trim().is_empty()) {
-            return None;
-        }
-        let (index, line) = lines
-            .iter()
-            .enumerate()
-            .take(from)
-            .rfind(|(_, line)| !line.trim().is_empty())?;
-        let end = line.trim_end().chars().count() + 1;
-        Some(self.source.locate_line_column(index + 1, end))
+        self.source.yaml_error(error, &SCENARIO_FILE)
     }
 
     fn unknown_key(&mut self, key: &MarkedScalarNode, what: &str, expected: &[&str]) {
@@ -559,14 +496,19 @@ impl Loader<'_> {
         // A glob that only matches opt-in checks turns nothing on; it still means something when
         // it sets their severity (for when they are named elsewhere) or turns them off.
         let enabling = enabled && severity.is_none();
-        match selector_problem(self.env.catalog, id.as_str(), enabling) {
+        match selector_problem(self.env.catalog, &[], id.as_str(), enabling) {
             Ok(selector) => Some(CheckRule {
                 selector,
                 severity,
                 enabled,
             }),
             Err(diagnostic) => {
-                let diagnostic = diagnostic.at(self.locate(id.span().start()));
+                let mut diagnostic = diagnostic.at(self.locate(id.span().start()));
+                if id.as_str().starts_with("custom.") {
+                    diagnostic = diagnostic.note(
+                        "custom checks are defined under `custom:`, with their severity, and run whenever the scenario does",
+                    );
+                }
                 self.report(diagnostic);
                 None
             }
@@ -751,10 +693,78 @@ impl Loader<'_> {
                 "helo_name" => settings.helo_name = self.helo_name(key, value),
                 "known_user" => settings.known_user = self.word(key, value, "a user name"),
                 "retry_pause_ms" => settings.retry_pause = self.retry_pause(key, value),
+                "expiry_warn_days" => settings.expiry_warn_days = self.expiry_warn_days(key, value),
+                "dkim_selectors" => {
+                    settings.dkim_selectors =
+                        self.names(key, value, "a DKIM selector", "mail", false)
+                }
+                "dnsbl" => {
+                    settings.dnsbl = self.names(key, value, "a DNS zone", "zen.spamhaus.org", true)
+                }
                 _ => self.unknown_key(key, "setting", SETTING_KEYS),
             }
         }
         settings
+    }
+
+    /// A list of DNS names (`dkim_selectors: [mail, s2024]`, `dnsbl: [zen.spamhaus.org]`),
+    /// lowercased, without a final dot; `qualified`: each needs two labels or more.
+    fn names(
+        &mut self,
+        key: &MarkedScalarNode,
+        value: &Node,
+        what: &str,
+        example: &str,
+        qualified: bool,
+    ) -> Option<Vec<String>> {
+        let items = match value {
+            Node::Sequence(items) => items,
+            Node::Scalar(scalar) if is_null(scalar) => return None,
+            other => {
+                let shown = match other {
+                    Node::Scalar(scalar) => scalar.as_str().to_string(),
+                    _ => example.to_string(),
+                };
+                let diagnostic = self
+                    .wrong_type(key, other, "a list")
+                    .help(format!("write `{}: [{shown}]`", key.as_str()));
+                self.report(diagnostic);
+                return None;
+            }
+        };
+        let mut names = Vec::new();
+        for item in items.iter() {
+            let name = match item {
+                Node::Scalar(scalar) if !is_null(scalar) => {
+                    scalar.as_str().trim_end_matches('.').to_ascii_lowercase()
+                }
+                _ => String::new(),
+            };
+            let label_ok = |label: &str| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && label
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            };
+            let valid = if qualified {
+                is_domain(&name)
+            } else {
+                name.len() <= 253 && name.split('.').all(label_ok)
+            };
+            if valid {
+                names.push(name);
+                continue;
+            }
+            let diagnostic = Diagnostic::new(format!("{} is not {what}", describe(item)))
+                .at(self.node_at(item))
+                .label(format!("not {what}"))
+                .note(format!(
+                    "{what} is made of letters, digits, `-` and `_` between dots, e.g. `{example}`"
+                ));
+            self.report(diagnostic);
+        }
+        Some(names)
     }
 
     /// A string without spaces.
@@ -819,6 +829,27 @@ impl Loader<'_> {
         None
     }
 
+    /// Days before a certificate's expiry under which `tls.cert.expiry` warns: 0 to 365.
+    fn expiry_warn_days(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<u32> {
+        let expected = "a number of days";
+        let scalar = self.scalar(key, value, expected)?;
+        let at = self.value_at(key, value);
+        let days = self.integer(key, value, scalar, expected)?;
+        match u32::try_from(days) {
+            Ok(days) if days <= MAX_EXPIRY_WARN_DAYS => Some(days),
+            _ => {
+                let diagnostic =
+                    Diagnostic::new(format!("`expiry_warn_days` {days} is out of range"))
+                        .at(at)
+                        .note(format!(
+                            "a warning window is from 0 to {MAX_EXPIRY_WARN_DAYS} days"
+                        ));
+                self.report(diagnostic);
+                None
+            }
+        }
+    }
+
     fn retry_pause(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Duration> {
         let expected = "a number of milliseconds";
         let scalar = self.scalar(key, value, expected)?;
@@ -859,12 +890,12 @@ fn duration_millis(text: &str) -> Option<u64> {
 }
 
 /// An empty value, `~` or `null`: the same as leaving the key out.
-fn is_null(scalar: &MarkedScalarNode) -> bool {
+pub(crate) fn is_null(scalar: &MarkedScalarNode) -> bool {
     scalar.may_coerce() && matches!(scalar.as_str(), "" | "~" | "null" | "Null" | "NULL")
 }
 
 /// How a value reads in an error message.
-fn describe(node: &Node) -> String {
+pub(crate) fn describe(node: &Node) -> String {
     match node {
         Node::Scalar(scalar) if is_null(scalar) => "nothing".to_string(),
         Node::Scalar(scalar) if !scalar.may_coerce() => {
@@ -888,7 +919,7 @@ fn shorten(text: &str) -> String {
 /// RFC 1035 host-name syntax (underscores allowed, as in DKIM and SRV names), with at least two
 /// labels: every name the checks use must be fully qualified (a bare `probe` HELO is refused by
 /// hardened servers; a relay domain needs a real MX).
-fn is_domain(name: &str) -> bool {
+pub(crate) fn is_domain(name: &str) -> bool {
     name.contains('.')
         && name.len() <= 253
         && name.split('.').all(|label| {

@@ -26,8 +26,11 @@ mod model;
 mod select;
 
 pub use error::{Diagnostic, FooterKind, Location, ScenarioError};
+pub(crate) use error::{Source, YamlKind};
 pub use load::{builtin, builtin_names, load_file, load_str};
-pub use model::{CheckRule, Plan, Scenario, Selector, SettingsPatch};
+pub(crate) use load::{describe, is_domain, is_null};
+pub use model::{CheckRule, CustomDefinition, Plan, Scenario, Selector, SettingsPatch};
+pub(crate) use select::closest;
 pub use select::plan;
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::check::{Role, Settings};
+use super::error::Location;
+use crate::check::{CustomSpec, Role, Settings};
 use crate::outcome::Severity;
 use crate::runner::SelectedCheck;
 
@@ -23,6 +24,16 @@ pub struct Scenario {
     /// `ports:` as given; roles not named keep their default (or an earlier scenario's) port.
     pub ports: BTreeMap<Role, u16>,
     pub settings: SettingsPatch,
+    /// `custom:`, the scenario's own dialog checks, in file order.
+    pub custom: Vec<CustomDefinition>,
+}
+
+/// One item of `custom:`: the check it defines, and where its id is written (to point at the
+/// second of two scenarios that define the same id).
+#[derive(Clone, Debug)]
+pub struct CustomDefinition {
+    pub spec: CustomSpec,
+    pub location: Option<Location>,
 }
 
 /// One item of `checks:`: which checks, and what to do with them.
@@ -143,6 +154,12 @@ pub struct SettingsPatch {
     pub unknown_domain: Option<String>,
     /// `retry_pause_ms:`.
     pub retry_pause: Option<Duration>,
+    /// `expiry_warn_days:` — tls.cert.expiry warns under this many days left.
+    pub expiry_warn_days: Option<u32>,
+    /// `dkim_selectors:` — selectors for dns.dkim (`--dkim-selector` wins over it).
+    pub dkim_selectors: Option<Vec<String>>,
+    /// `dnsbl:` — zones for dns.rbl (`--dnsbl` wins over it).
+    pub dnsbl: Option<Vec<String>>,
 }
 
 impl SettingsPatch {
@@ -161,6 +178,15 @@ impl SettingsPatch {
         }
         if let Some(pause) = self.retry_pause {
             settings.smtp.retry_pause = pause;
+        }
+        if let Some(days) = self.expiry_warn_days {
+            settings.tls.expiry_warn_days = days;
+        }
+        if let Some(selectors) = &self.dkim_selectors {
+            settings.dkim_selectors = selectors.clone();
+        }
+        if let Some(zones) = &self.dnsbl {
+            settings.dnsbl = zones.clone();
         }
     }
 }

@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 
 use super::error::{Diagnostic, ScenarioError};
-use super::model::{Plan, Scenario, Selector};
-use crate::check::{CATALOG, Check, Role, Settings};
+use super::model::{CustomDefinition, Plan, Scenario, Selector};
+use crate::check::{CATALOG, Check, CustomCheck, CustomSpec, Role, Settings};
 use crate::outcome::Severity;
 use crate::runner::SelectedCheck;
 
@@ -34,10 +34,12 @@ pub(crate) fn plan_with(
     skip: &[String],
 ) -> Result<Plan, ScenarioError> {
     let mut problems = Vec::new();
+    let custom = custom_checks(scenarios, &mut problems);
+    let custom_ids: Vec<&str> = custom.iter().map(|spec| spec.id.as_str()).collect();
     let mut command_line = |flag: &str, globs: &[String]| -> Vec<Selector> {
         let mut selectors = Vec::new();
         for glob in globs {
-            match selector_problem(catalog, glob, false) {
+            match selector_problem(catalog, &custom_ids, glob, false) {
                 Ok(selector) => selectors.push(selector),
                 Err(diagnostic) => {
                     let Diagnostic {
@@ -78,22 +80,32 @@ pub(crate) fn plan_with(
         selection.apply(scenario);
     }
 
-    let checks = catalog
+    let wanted = |id: &str| {
+        (only.is_empty() || only.iter().any(|s| s.matches(id)))
+            && !skip.iter().any(|s| s.matches(id))
+    };
+    let mut checks: Vec<SelectedCheck> = catalog
         .iter()
         .zip(selection.enabled)
         .zip(selection.severity)
         .filter(|((_, enabled), _)| *enabled)
         .map(|((check, _), severity)| (*check, severity))
-        .filter(|(check, _)| {
-            let id = check.info().id;
-            (only.is_empty() || only.iter().any(|s| s.matches(id)))
-                && !skip.iter().any(|s| s.matches(id))
-        })
+        .filter(|(check, _)| wanted(check.info().id))
         .map(|(check, severity)| SelectedCheck {
             check,
             severity: severity.unwrap_or(check.info().severity),
         })
         .collect();
+    // Custom checks run after the catalog's, in the order the scenarios define them.
+    for spec in custom {
+        if wanted(&spec.id) {
+            let severity = spec.severity;
+            checks.push(SelectedCheck {
+                check: CustomCheck::leak(spec),
+                severity,
+            });
+        }
+    }
     Ok(Plan {
         checks,
         ports: selection.ports,
@@ -137,15 +149,56 @@ impl Selection {
     }
 }
 
-/// Parses a check id or glob and makes sure it means something in `catalog`: an id must exist,
-/// a glob must match a check (one it can turn on, when `enabling`). The diagnostic has no
-/// location; the caller adds it.
+/// The custom checks of `scenarios` (each after those of the profile it extends), in order; an
+/// id defined by two scenarios is a problem, reported at the second.
+fn custom_checks(scenarios: &[Scenario], problems: &mut Vec<Diagnostic>) -> Vec<CustomSpec> {
+    fn collect<'a>(scenario: &'a Scenario, all: &mut Vec<&'a CustomDefinition>) {
+        if let Some(base) = &scenario.extends {
+            collect(base, all);
+        }
+        all.extend(&scenario.custom);
+    }
+    let mut all = Vec::new();
+    for scenario in scenarios {
+        collect(scenario, &mut all);
+    }
+    let mut kept: Vec<&CustomDefinition> = Vec::new();
+    for definition in all {
+        let id = &definition.spec.id;
+        match kept.iter().find(|k| &k.spec.id == id) {
+            Some(first) => {
+                let place = |d: &CustomDefinition| match &d.location {
+                    Some(at) => format!("{}:{}:{}", at.file, at.line, at.column),
+                    None => d.spec.origin.clone(),
+                };
+                problems.push(
+                    Diagnostic::new(format!("custom check `{id}` is defined twice"))
+                        .at(definition.location.clone())
+                        .label("defined again here")
+                        .note(format!("first defined at {}", place(first)))
+                        .help("give each custom check its own id, or pass each scenario once"),
+                );
+            }
+            None => kept.push(definition),
+        }
+    }
+    kept.into_iter().map(|d| d.spec.clone()).collect()
+}
+
+/// Parses a check id or glob and makes sure it means something in `catalog` or among the
+/// `custom` ids of the scenarios: an id must exist, a glob must match a check (one it can turn
+/// on, when `enabling`). The diagnostic has no location; the caller adds it.
 pub(crate) fn selector_problem(
     catalog: Catalog,
+    custom: &[&str],
     text: &str,
     enabling: bool,
 ) -> Result<Selector, Box<Diagnostic>> {
-    let ids: Vec<&str> = catalog.iter().map(|check| check.info().id).collect();
+    let ids: Vec<&str> = catalog
+        .iter()
+        .map(|check| check.info().id)
+        .chain(custom.iter().copied())
+        .collect();
     let list_hint = "`mailcheck list` shows every check id";
     let Some(selector) = Selector::parse(text) else {
         let lower = text.trim().to_ascii_lowercase().replace('_', "-");

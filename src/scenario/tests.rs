@@ -30,6 +30,8 @@ macro_rules! fake_check {
                     why: "fake",
                     fix: "fake",
                     opt_in: $opt_in,
+                    title_fr: None,
+                    fix_fr: None,
                 };
                 &INFO
             }
@@ -321,7 +323,7 @@ fn only_keeps_and_skip_removes() {
 
 #[test]
 fn only_and_skip_globs_must_match_a_check() {
-    let only = ["smtp.vrfy.disable".to_string(), "imap.*".to_string()];
+    let only = ["smtp.vrfy.disable".to_string(), "nntp.*".to_string()];
     let skip = ["SMTP.*".to_string()];
     let error = plan(&[], &only, &skip)
         .err()
@@ -332,7 +334,7 @@ fn only_and_skip_globs_must_match_a_check() {
         "error: --only: unknown check `smtp.vrfy.disable`
   = help: did you mean `smtp.vrfy.disabled`?
 
-error: --only: `imap.*` matches no check
+error: --only: `nntp.*` matches no check
   = help: `mailcheck list` shows every check id
 
 error: --skip: `SMTP.*` is not a check id or glob
@@ -381,7 +383,7 @@ fn unknown_top_level_key() {
 1 | colour: blue
   | ^^^^^^ not a scenario key
   |
-  = note: expected one of: name, description, extends, checks, ports, settings"
+  = note: expected one of: name, description, extends, checks, ports, settings, custom"
     );
     assert!(error("profile: course\n").contains("did you mean `extends`?"));
 }
@@ -398,7 +400,9 @@ fn unknown_check_id() {
   |
   = help: did you mean `smtp.vrfy.disabled`?"
     );
-    assert!(error("checks: [dns.spf]\n").contains("= help: `mailcheck list` shows every check id"));
+    assert!(
+        error("checks: [ldap.bind]\n").contains("= help: `mailcheck list` shows every check id")
+    );
     assert!(error("checks: [smtp_vrfy_disabled]\n").contains("did you mean `smtp.vrfy.disabled`?"));
 }
 
@@ -667,4 +671,188 @@ fn the_default_profile_runs_every_check_that_is_not_opt_in() {
         .map(|info| (info.id, info.severity))
         .collect();
     assert_eq!(selected(&plan), expected);
+}
+
+#[test]
+fn expiry_warn_days_is_read_and_bounded() {
+    let days = |text: &str| {
+        let scenario = load_str("t.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        plan(std::slice::from_ref(&scenario), &[], &[])
+            .unwrap()
+            .settings
+            .tls
+            .expiry_warn_days
+    };
+    assert_eq!(days("settings:\n  expiry_warn_days: 30\n"), 30);
+    assert_eq!(days("checks: [tls.cert.expiry]\n"), 14);
+    let out_of_range = error("settings:\n  expiry_warn_days: 400\n");
+    assert!(
+        out_of_range.starts_with("error: `expiry_warn_days` 400 is out of range\n --> t.yaml:2:21"),
+        "{out_of_range}"
+    );
+    let quoted = error("settings:\n  expiry_warn_days: \"14\"\n");
+    assert!(quoted.contains("remove the quotes"), "{quoted}");
+}
+
+#[test]
+fn dns_settings_are_lists_of_names() {
+    let settings = |text: &str| {
+        let scenario = load_str("t.yaml", text).unwrap_or_else(|e| panic!("{e}"));
+        plan(std::slice::from_ref(&scenario), &[], &[])
+            .unwrap()
+            .settings
+    };
+    let read = settings(
+        "settings:\n  dkim_selectors: [Mail, s2024.eu]\n  dnsbl:\n    - zen.spamhaus.org.\n    - bl.example.test\n",
+    );
+    assert_eq!(read.dkim_selectors, ["mail", "s2024.eu"]);
+    assert_eq!(read.dnsbl, ["zen.spamhaus.org", "bl.example.test"]);
+    // Not given: empty, the checks use their defaults (probe list, the course's DNSBLs).
+    let default = settings("checks: [dns.*]\n");
+    assert!(default.dkim_selectors.is_empty() && default.dnsbl.is_empty());
+    let shown = error("settings:\n  dkim_selectors: mail\n  dnsbl: [localhost, 'bad zone']\n");
+    for expected in [
+        "error: `dkim_selectors` must be a list, found `mail`\n --> t.yaml:2:19",
+        "= help: write `dkim_selectors: [mail]`",
+        "error: `localhost` is not a DNS zone\n --> t.yaml:3:11",
+        "error: the string \"bad zone\" is not a DNS zone\n --> t.yaml:3:22",
+    ] {
+        assert!(shown.contains(expected), "missing {expected:?} in\n{shown}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Custom dialog checks
+
+#[test]
+fn a_custom_check_loads_into_its_spec() {
+    let scenario = load_str(
+        "site.yaml",
+        "custom:
+  - id: custom.banner
+    title: The banner says ESMTP
+    port: submission
+    tls: starttls
+    dialog:
+      - expect: { code: 220, text: ESMTP }
+      - send: VRFY root
+        expect:
+          code: 5xx
+          enhanced: 5.5.x
+          matches: '(?i)disabled'
+  - id: custom.imap
+    title: IMAP says no
+    severity: low
+    port: imaps
+    dialog:
+      - send: LOGIN x y
+        expect: { status: no, code: privacyrequired }
+",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let [banner, imap] = scenario.custom.as_slice() else {
+        panic!("two custom checks");
+    };
+    let spec = &banner.spec;
+    assert_eq!(spec.id, "custom.banner");
+    assert_eq!(spec.severity, Severity::Medium);
+    assert_eq!(spec.role, Role::Submission);
+    assert!(spec.starttls);
+    assert_eq!(spec.origin, "site.yaml");
+    assert_eq!(spec.steps[0].send, None);
+    assert_eq!(spec.steps[0].expect.text.as_deref(), Some("esmtp"));
+    assert_eq!(spec.steps[1].send.as_deref(), Some("VRFY root"));
+    assert_eq!(
+        spec.steps[1].expect.describe(),
+        "5xx 5.5.x matching /(?i)disabled/"
+    );
+    assert_eq!(banner.location.as_ref().map(|at| at.line), Some(2));
+    let spec = &imap.spec;
+    assert_eq!((spec.role, spec.starttls), (Role::Imaps, false));
+    assert_eq!(spec.severity, Severity::Low);
+    assert_eq!(
+        spec.steps[0].expect.reply,
+        crate::check::ReplyPattern::Imap {
+            status: crate::probe::imap::Status::No,
+            code: Some("PRIVACYREQUIRED".into()),
+        }
+    );
+}
+
+#[test]
+fn custom_checks_run_after_the_catalog_and_obey_only_and_skip() {
+    let scenario = load_str(
+        "site.yaml",
+        "checks: [smtp.vrfy.disabled]
+custom:
+  - { id: custom.a, title: A, port: smtp, dialog: [{ send: NOOP, expect: { code: 250 } }] }
+  - { id: custom.b, title: B, severity: high, port: pop3, dialog: [{ send: NOOP, expect: { status: +OK } }] }
+",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let ids = |only: &[&str], skip: &[&str]| -> Vec<(&'static str, Severity)> {
+        let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
+        let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
+        selected(&plan(std::slice::from_ref(&scenario), &only, &skip).unwrap())
+    };
+    assert_eq!(
+        ids(&[], &[]),
+        [
+            ("smtp.vrfy.disabled", Severity::Medium),
+            ("custom.a", Severity::Medium),
+            ("custom.b", Severity::High),
+        ]
+    );
+    assert_eq!(
+        ids(&["custom.*"], &["custom.a"]),
+        [("custom.b", Severity::High)]
+    );
+    assert_eq!(
+        ids(&["smtp.*"], &[]),
+        [("smtp.vrfy.disabled", Severity::Medium)]
+    );
+    // Without the scenario, `custom.*` matches nothing.
+    let error = plan(&[], &["custom.*".to_string()], &[]).err().unwrap();
+    assert!(
+        error.to_string().contains("`custom.*` matches no check"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_custom_id_under_checks_points_to_custom() {
+    let shown = error("checks:\n  - custom.banner\n");
+    assert!(shown.contains("unknown check `custom.banner`"), "{shown}");
+    assert!(shown.contains("are defined under `custom:`"), "{shown}");
+}
+
+#[test]
+fn custom_must_be_a_list_of_mappings() {
+    let shown = error("custom:\n  id: custom.x\n");
+    assert!(
+        shown.contains("error: `custom` must be a list, found a mapping\n --> t.yaml:2:3"),
+        "{shown}"
+    );
+    let shown = error("custom:\n  - custom.x\n");
+    assert!(
+        shown.contains("a custom check must be a mapping of keys such as `id:`"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_custom_step_sends_one_bounded_line() {
+    // A block scalar would send two commands as one step.
+    let shown = error(
+        "custom:\n  - id: custom.x\n    title: X\n    port: smtp\n    dialog:\n      - send: \"NOOP\\r\\nQUIT\"\n        expect: { code: 250 }\n",
+    );
+    assert!(shown.contains("`send` must be one line"), "{shown}");
+    let long = "x".repeat(600);
+    let shown = error(&format!(
+        "custom:\n  - id: custom.x\n    title: X\n    port: smtp\n    dialog:\n      - send: HELP {long}\n        expect: {{ code: 214 }}\n"
+    ));
+    assert!(
+        shown.contains("`send` is longer than 510 characters"),
+        "{shown}"
+    );
 }

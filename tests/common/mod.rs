@@ -110,3 +110,16 @@ fn serve(mut stream: TcpStream, fake: Fake) {
         }
     }
 }
+
+/// Fails (never skips) when the lab is down: the base servers (reference and weak SMTP, DNS)
+/// and `more` addresses must answer.
+pub fn require_lab(more: &[&str]) {
+    let base = ["127.0.100.10:25", "127.0.100.20:25", "127.0.100.53:53"];
+    for addr in base.iter().chain(more) {
+        let addr: SocketAddr = addr.parse().expect("a socket address");
+        assert!(
+            TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok(),
+            "the lab is not running ({addr} does not answer): start it with `scripts/lab-up`"
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! `mailcheck batch ROSTER` (course mode): every student's server of a roster, in one run.
+//!
+//! 1. [`crate::roster::load`] reads the roster; a problem with the file stops here (exit 2).
+//! 2. Each student's run options are the command line's, under the roster's `defaults:` and the
+//!    student's own keys ([`student_options`]), prepared exactly as `run` prepares its options
+//!    ([`app::prepare`]). A bad row (or a student whose options do not prepare, e.g. a missing
+//!    password variable) stops the batch before anything connects, unless `--keep-going`: then
+//!    it is reported as a student whose every check is an `error` saying why.
+//! 3. The students' servers are checked `--concurrency` at a time (16 by default), each with
+//!    its own connection limit, through [`runner::run_jobs`]; students that share options share
+//!    one configuration. A progress bar on stderr follows them (never on stdout, hidden when
+//!    stderr is not a terminal or with `-q`).
+//! 4. The report keeps the roster's order. `--format text` is the class summary
+//!    ([`Format::Class`]); `--csv` writes the grade sheet; the other formats are `run`'s, with
+//!    each target named after its student.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::app::{self, Prepared};
+use crate::cli::{BatchArgs, RunOptions};
+use crate::exit;
+use crate::outcome::{Report, TargetReport};
+use crate::report::{Format, Lang, RenderOptions, has_failures};
+use crate::roster::{self, Row, Student};
+use crate::runner::{self, Job, RunConfig};
+
+/// Targets in flight when `--concurrency` does not say. Each target keeps its own limit of
+/// connections, so this many students' servers are talked to at once: enough that a class of
+/// 30 takes about as long as its slowest server.
+pub const TARGETS_IN_FLIGHT: u16 = 16;
+
+/// A roster row, ready to run or known bad.
+enum Entry {
+    /// Index into the distinct configurations.
+    Check {
+        student: Box<Student>,
+        config: usize,
+    },
+    Bad {
+        name: String,
+        target: String,
+        /// Why, as printed on stderr (one diagnostic per paragraph).
+        why: Vec<String>,
+    },
+}
+
+pub fn command(args: BatchArgs) -> u8 {
+    let BatchArgs {
+        roster: path,
+        options: cli,
+        keep_going,
+        csv,
+        scale,
+    } = args;
+    let roster = match roster::load(&path) {
+        Ok(roster) => roster,
+        Err(error) => {
+            eprintln!("{error}");
+            return exit::USAGE;
+        }
+    };
+
+    // The class's own options must hold whatever the rows say: they also grade the bad rows.
+    let class_options = merged(&cli, &roster.defaults, None);
+    let class = match app::prepare(&class_options) {
+        Ok(prepared) => prepared,
+        Err(message) => {
+            eprintln!("{message}");
+            return exit::USAGE;
+        }
+    };
+
+    let mut distinct: Vec<(RunOptions, Prepared)> = Vec::new();
+    let mut keys: HashMap<String, usize> = HashMap::new();
+    let mut entries = Vec::with_capacity(roster.rows.len());
+    for row in &roster.rows {
+        entries.push(entry(row, &cli, &roster.defaults, &mut distinct, &mut keys));
+    }
+
+    // A bad row named like another student (a duplicate) gets its place in its name, so that
+    // every report tells the two apart.
+    let mut seen = std::collections::HashSet::new();
+    for (row, entry) in roster.rows.iter().zip(entries.iter_mut()) {
+        match entry {
+            Entry::Check { student, .. } => {
+                seen.insert(student.name.to_lowercase());
+            }
+            Entry::Bad { name, .. } => {
+                if !seen.insert(name.to_lowercase()) {
+                    name.push_str(&format!(" ({})", row.place));
+                }
+            }
+        }
+    }
+
+    let bad: Vec<(&Row, &Entry)> = roster
+        .rows
+        .iter()
+        .zip(&entries)
+        .filter(|(_, entry)| matches!(entry, Entry::Bad { .. }))
+        .collect();
+    if !bad.is_empty() {
+        for (_, entry) in &bad {
+            if let Entry::Bad { why, .. } = entry {
+                eprintln!("{}\n", why.join("\n\n"));
+            }
+        }
+        let rows = if bad.len() == 1 { "row" } else { "rows" };
+        if !keep_going {
+            eprintln!(
+                "error: {} bad {rows} in {}: nothing was checked (fix them, or pass --keep-going \
+                 to check the other students)",
+                bad.len(),
+                path.display()
+            );
+            return exit::USAGE;
+        }
+        eprintln!(
+            "warning: {} bad {rows} in {} graded as errors; checking the other {} student(s)",
+            bad.len(),
+            path.display(),
+            entries.len() - bad.len()
+        );
+    }
+
+    let mut outputs = match app::create_outputs(&cli, &[(Format::Csv, &csv)]) {
+        Ok(outputs) => outputs,
+        Err(message) => return app::fatal(message),
+    };
+    let runtime = match app::runtime() {
+        Ok(runtime) => runtime,
+        Err(message) => return app::fatal(message),
+    };
+    let lang: Lang = cli.lang.into();
+    let mut secrets: Vec<String> = class.secrets.clone();
+    secrets.extend(distinct.iter().flat_map(|(_, p)| p.secrets.iter().cloned()));
+    let parallel = usize::from(cli.concurrency.unwrap_or(TARGETS_IN_FLIGHT));
+    let jobs_count = entries
+        .iter()
+        .filter(|e| matches!(e, Entry::Check { .. }))
+        .count();
+
+    let checked = runtime.block_on(async {
+        let configs = distinct
+            .into_iter()
+            .map(|(options, prepared)| {
+                prepared.config(&options, app::CONNECTIONS_PER_TARGET, parallel)
+            })
+            .collect::<Result<Vec<RunConfig>, String>>()?;
+        let jobs: Vec<Job<'_>> = entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Check { student, config } => Some(Job {
+                    input: student.target.clone(),
+                    name: Some(student.name.clone()),
+                    domain: student.domain.clone(),
+                    config: &configs[*config],
+                }),
+                Entry::Bad { .. } => None,
+            })
+            .collect();
+        if cli.output.verbose {
+            eprintln!(
+                "mailcheck: {} student(s), {} in flight, {} configuration(s)",
+                jobs.len(),
+                parallel,
+                configs.len()
+            );
+        }
+        let progress = Progress::new(jobs_count, !cli.output.quiet, cli.output.verbose, lang);
+        let hook = |target: &TargetReport| progress.done(target);
+        let report = runner::run_jobs(&jobs, parallel, Some(&hook)).await;
+        progress.finish();
+        Ok::<Report, String>(report)
+    });
+    let mut report = match checked {
+        Ok(report) => report,
+        Err(message) => return app::fatal(message),
+    };
+    runtime.shutdown_timeout(Duration::from_millis(200));
+
+    // Back to the roster's order, the bad rows where they stand.
+    let mut checked = std::mem::take(&mut report.targets).into_iter();
+    for entry in &entries {
+        let target = match entry {
+            Entry::Check { .. } => checked.next().expect("one report per job"),
+            Entry::Bad { name, target, why } => {
+                let first = why.first().map(String::as_str).unwrap_or("bad roster row");
+                let message = format!(
+                    "not checked: bad roster row: {}",
+                    first
+                        .lines()
+                        .next()
+                        .unwrap_or(first)
+                        .trim_start_matches("error: ")
+                );
+                let evidence: Vec<String> = why
+                    .iter()
+                    .flat_map(|w| w.lines())
+                    .map(String::from)
+                    .collect();
+                runner::unchecked(target, &class.checks, &message, &evidence)
+                    .with_name(name.clone())
+            }
+        };
+        report.targets.push(target);
+    }
+
+    let format = match Format::from(cli.format) {
+        Format::Text => Format::Class,
+        other => other,
+    };
+    let render = RenderOptions {
+        color: app::color_wanted(cli.output.no_color) && format == Format::Class,
+        verbose: cli.output.verbose,
+        quiet: cli.output.quiet,
+        secrets,
+        lang,
+        scale,
+    };
+    let failing = report
+        .targets
+        .iter()
+        .any(|t| t.is_failing(cli.fail_on, cli.min_score));
+    app::write_reports(&report, format, &render, &mut outputs, failing)
+}
+
+/// A row as something to run (sharing the configuration of students with the same options) or
+/// as a bad row with every reason.
+fn entry(
+    row: &Row,
+    cli: &RunOptions,
+    defaults: &roster::Options,
+    distinct: &mut Vec<(RunOptions, Prepared)>,
+    keys: &mut HashMap<String, usize>,
+) -> Entry {
+    let student = match &row.student {
+        Ok(student) => student,
+        Err(bad) => {
+            return Entry::Bad {
+                name: bad
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("({})", row.place)),
+                target: bad.target.clone().unwrap_or_else(|| "-".into()),
+                why: bad.problems.iter().map(ToString::to_string).collect(),
+            };
+        }
+    };
+    let mut options = merged(cli, defaults, Some(student));
+    // The domain travels with the target, so students who differ only in it share a config.
+    options.domain = None;
+    let key = format!("{options:?}");
+    if let Some(&index) = keys.get(&key) {
+        return Entry::Check {
+            student: Box::new(student.clone()),
+            config: index,
+        };
+    }
+    match app::prepare(&options) {
+        Ok(prepared) => {
+            distinct.push((options, prepared));
+            keys.insert(key, distinct.len() - 1);
+            Entry::Check {
+                student: Box::new(student.clone()),
+                config: distinct.len() - 1,
+            }
+        }
+        Err(message) => {
+            let message = message.trim_start_matches("error: ");
+            Entry::Bad {
+                name: student.name.clone(),
+                target: student.target.clone(),
+                why: vec![format!(
+                    "error: {} ({}): {message}",
+                    row.place, student.name
+                )],
+            }
+        }
+    }
+}
+
+/// The run options of one student (or of the class, without one): the command line's, with
+/// the roster's `defaults:` where the command line says nothing, and the student's own keys
+/// over both. `skip` adds up: what the class skips and what this student is excused from.
+pub fn merged(
+    cli: &RunOptions,
+    defaults: &roster::Options,
+    student: Option<&Student>,
+) -> RunOptions {
+    let own = student.map(|s| &s.options);
+    let mut options = cli.clone();
+    options.profile = own
+        .and_then(|o| o.profile.clone())
+        .or_else(|| cli.profile.clone())
+        .or_else(|| defaults.profile.clone());
+    options.scenarios = own
+        .and_then(|o| o.scenarios.clone())
+        .or_else(|| (!cli.scenarios.is_empty()).then(|| cli.scenarios.clone()))
+        .or_else(|| defaults.scenarios.clone())
+        .unwrap_or_default();
+    options.only = own
+        .and_then(|o| o.only.clone())
+        .or_else(|| (!cli.only.is_empty()).then(|| cli.only.clone()))
+        .or_else(|| defaults.only.clone())
+        .unwrap_or_default();
+    options.skip = defaults.skip.clone();
+    options.skip.extend(cli.skip.iter().cloned());
+    options
+        .skip
+        .extend(own.iter().flat_map(|o| o.skip.iter().cloned()));
+    options.relay_domain = own
+        .and_then(|o| o.relay_domain.clone())
+        .or_else(|| cli.relay_domain.clone())
+        .or_else(|| defaults.relay_domain.clone());
+    options.dkim_selectors = own
+        .and_then(|o| o.dkim_selectors.clone())
+        .or_else(|| (!cli.dkim_selectors.is_empty()).then(|| cli.dkim_selectors.clone()))
+        .or_else(|| defaults.dkim_selectors.clone())
+        .unwrap_or_default();
+    options.ca_file = own
+        .and_then(|o| o.ca_file.clone())
+        .or_else(|| cli.ca_file.clone())
+        .or_else(|| defaults.ca_file.clone());
+    if let Some(student) = student {
+        options.domain = student.domain.clone().or_else(|| cli.domain.clone());
+        // Credentials go together: a student's user comes with that student's password.
+        if student.user.is_some() {
+            options.user = student.user.clone();
+            options.password_env = student.password_env.clone();
+            options.password_file = student.password_file.clone();
+        }
+    }
+    options
+}
+
+/// The progress bar on stderr: done/total, students with failures, unreachable ones, ETA.
+struct Progress {
+    bar: ProgressBar,
+    failing: AtomicUsize,
+    unreachable: AtomicUsize,
+    verbose: bool,
+    lang: Lang,
+}
+
+impl Progress {
+    fn new(total: usize, wanted: bool, verbose: bool, lang: Lang) -> Progress {
+        let visible = wanted && std::io::stderr().is_terminal();
+        let bar = if visible {
+            ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr())
+        } else {
+            ProgressBar::hidden()
+        };
+        // Short enough for 80 columns: a wrapped bar redraws badly.
+        let template = lang.tr(
+            "{spinner} {bar:20} {pos}/{len} students · {msg} · ETA {eta}",
+            "{spinner} {bar:20} {pos}/{len} étudiants · {msg} · reste {eta}",
+        );
+        if let Ok(style) = ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("█▋ "));
+        }
+        bar.set_message(lang.tr("starting", "démarrage"));
+        if visible {
+            bar.enable_steady_tick(Duration::from_millis(120));
+        }
+        Progress {
+            bar,
+            failing: AtomicUsize::new(0),
+            unreachable: AtomicUsize::new(0),
+            verbose,
+            lang,
+        }
+    }
+
+    fn done(&self, target: &TargetReport) {
+        if target.is_unreachable() {
+            self.unreachable.fetch_add(1, Ordering::Relaxed);
+        } else if has_failures(target) {
+            self.failing.fetch_add(1, Ordering::Relaxed);
+        }
+        let lang = self.lang;
+        self.bar.set_message(format!(
+            "{} {}, {} {}",
+            self.failing.load(Ordering::Relaxed),
+            lang.tr("failing", "en échec"),
+            self.unreachable.load(Ordering::Relaxed),
+            lang.tr("unreachable", "injoignable(s)"),
+        ));
+        if self.verbose {
+            let line = format!(
+                "mailcheck: {} ({}): {}",
+                target.display_name(),
+                target.target,
+                lang.counts(&target.summary)
+            );
+            if self.bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                self.bar.println(line);
+            }
+        }
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+    use std::path::PathBuf;
+
+    fn cli_options(args: &[&str]) -> RunOptions {
+        let mut argv = vec!["mailcheck", "batch", "class.yaml"];
+        argv.extend_from_slice(args);
+        match Cli::parse_from(argv).command {
+            Command::Batch(batch) => batch.options,
+            _ => unreachable!(),
+        }
+    }
+
+    fn student(options: roster::Options) -> Student {
+        Student {
+            name: "Alice".into(),
+            target: "mail.alice.test".into(),
+            domain: Some("alice.test".into()),
+            user: Some("alice".into()),
+            password_env: Some("ALICE_PW".into()),
+            password_file: None,
+            options,
+        }
+    }
+
+    #[test]
+    fn student_over_command_line_over_defaults() {
+        let defaults = roster::Options {
+            profile: Some("course".into()),
+            relay_domain: Some("defaults.test".into()),
+            skip: vec!["dns.ptr".into()],
+            only: Some(vec!["smtp.*".into()]),
+            ..Default::default()
+        };
+        let cli = cli_options(&[
+            "--relay-domain",
+            "cli.test",
+            "--skip",
+            "dns.rbl",
+            "--dkim-selector",
+            "s1",
+        ]);
+        let class = merged(&cli, &defaults, None);
+        assert_eq!(class.profile.as_deref(), Some("course"));
+        assert_eq!(class.relay_domain.as_deref(), Some("cli.test"));
+        assert_eq!(class.only, ["smtp.*"]);
+        assert_eq!(class.skip, ["dns.ptr", "dns.rbl"]);
+        assert_eq!(class.user, None);
+        assert_eq!(class.dkim_selectors, ["s1"]);
+
+        let own = roster::Options {
+            profile: Some("default".into()),
+            skip: vec!["dns.dkim".into()],
+            scenarios: Some(vec![PathBuf::from("extra.yaml")]),
+            dkim_selectors: Some(vec!["mail".into()]),
+            ..Default::default()
+        };
+        let alice = merged(&cli, &defaults, Some(&student(own)));
+        assert_eq!(alice.profile.as_deref(), Some("default"));
+        assert_eq!(alice.relay_domain.as_deref(), Some("cli.test"));
+        assert_eq!(alice.skip, ["dns.ptr", "dns.rbl", "dns.dkim"]);
+        assert_eq!(alice.scenarios, [PathBuf::from("extra.yaml")]);
+        assert_eq!(alice.domain.as_deref(), Some("alice.test"));
+        assert_eq!(alice.user.as_deref(), Some("alice"));
+        assert_eq!(alice.dkim_selectors, ["mail"]);
+        assert_eq!(alice.password_env.as_deref(), Some("ALICE_PW"));
+    }
+
+    #[test]
+    fn batch_takes_the_run_options_and_its_own() {
+        let parsed = Cli::try_parse_from([
+            "mailcheck",
+            "batch",
+            "class.csv",
+            "--scale",
+            "20",
+            "--lang",
+            "fr",
+            "--keep-going",
+            "--csv",
+            "grades.csv",
+            "--html",
+            "class.html",
+            "--timeout",
+            "2",
+            "--concurrency",
+            "32",
+        ])
+        .unwrap();
+        let Command::Batch(batch) = parsed.command else {
+            unreachable!()
+        };
+        assert_eq!(batch.scale, Some(20));
+        assert!(batch.keep_going);
+        assert_eq!(batch.options.concurrency, Some(32));
+        assert_eq!(Lang::from(batch.options.lang), Lang::Fr);
+        assert!(Cli::try_parse_from(["mailcheck", "batch", "c.yaml", "--scale", "0"]).is_err());
+    }
+}

@@ -1,0 +1,220 @@
+//! End-to-end checks on the real lab: submit, deliver, fetch, verify DKIM, inbound, and
+//! leave the mailbox as it was. Needs the lab (`scripts/lab-up`); fails when it is down.
+
+mod common;
+
+use std::process::Command;
+
+use common::{json, stderr, stdout};
+
+const LAB_DIR: &str = "/var/lib/mailcheck-lab";
+
+fn require_lab() {
+    common::require_lab(&["127.0.100.10:587", "127.0.100.10:993", "127.0.100.20:587"]);
+}
+
+fn password() -> String {
+    let dir = std::env::var("MAILCHECK_LAB_DIR").unwrap_or_else(|_| LAB_DIR.into());
+    std::fs::read_to_string(format!("{dir}/secrets/test-password"))
+        .expect("the lab's test password file is readable (run the tests as root)")
+        .trim()
+        .to_string()
+}
+
+/// Runs mailcheck with the lab's options, the `ci` profile's e2e checks and the test user.
+fn e2e(target: &str, user: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "run",
+        target,
+        "--resolver",
+        "127.0.100.53",
+        "--bind",
+        "127.0.100.2",
+        "--relay-domain",
+        "outside.test",
+        "--timeout",
+        "5",
+        "-p",
+        "ci",
+        "--only",
+        "e2e.*",
+        "--user",
+        user,
+        "--password-env",
+        "MAILCHECK_TEST_PW",
+    ];
+    args.extend_from_slice(extra);
+    Command::new(env!("CARGO_BIN_EXE_mailcheck"))
+        .args(&args)
+        .env("NO_COLOR", "1")
+        .env("MAILCHECK_TEST_PW", password())
+        .output()
+        .expect("mailcheck runs")
+}
+
+/// How many messages the user's INBOX holds, counted by a real IMAP client (Python's imaplib).
+fn inbox_count(host: &str, port: &str, user: &str) -> usize {
+    let script = "import imaplib, ssl, sys\n\
+        host, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]\n\
+        ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n\
+        if port == 993:\n    m = imaplib.IMAP4_SSL(host, port, ssl_context=ctx)\n\
+        else:\n    m = imaplib.IMAP4(host, port); m.starttls(ssl_context=ctx)\n\
+        m.login(user, pw); typ, data = m.select('INBOX', readonly=True); print(int(data[0])); m.logout()";
+    let output = Command::new("python3")
+        .args(["-c", script, host, port, user, &password()])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "imaplib: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+fn result<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["targets"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap_or_else(|| panic!("no {id}"))
+}
+
+#[test]
+fn reference_passes_every_e2e_check_and_leaves_the_mailbox_as_it_was() {
+    require_lab();
+    let before = inbox_count("127.0.100.10", "993", "test@ref.test");
+    let output = e2e("mail.ref.test", "test@ref.test", &["--format", "json"]);
+    let report = json(&output);
+    for id in ["e2e.submit", "e2e.fetch", "e2e.dkim", "e2e.inbound"] {
+        let result = result(&report, id);
+        assert_eq!(result["status"], "pass", "{id}: {result}");
+    }
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let fetch = result(&report, "e2e.fetch");
+    assert!(
+        fetch["message"]
+            .as_str()
+            .unwrap()
+            .contains("ms of acceptance"),
+        "latency in {fetch}"
+    );
+    assert_eq!(fetch["endpoint"], "127.0.100.10:587/smtp+starttls");
+    let dkim = result(&report, "e2e.dkim");
+    assert!(
+        dkim["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("d=ref.test s=mail a=rsa-sha256"),
+        "{dkim}"
+    );
+    let evidence = dkim["evidence"].to_string();
+    assert!(
+        evidence.contains("DKIM-Signature:") && evidence.contains("verified d=ref.test s=mail"),
+        "{evidence}"
+    );
+    assert_eq!(
+        inbox_count("127.0.100.10", "993", "test@ref.test"),
+        before,
+        "the mailbox must hold what it held before"
+    );
+}
+
+#[test]
+fn weak_server_delivers_but_does_not_sign() {
+    require_lab();
+    let before = inbox_count("127.0.100.20", "143", "test@weak.test");
+    let report = json(&e2e(
+        "mail.weak.test",
+        "test@weak.test",
+        &["--format", "json"],
+    ));
+    let dkim = result(&report, "e2e.dkim");
+    assert_eq!(dkim["status"], "fail", "{dkim}");
+    assert_eq!(
+        dkim["message"],
+        "no DKIM-Signature in the delivered message"
+    );
+    assert!(dkim["fix"].as_str().unwrap().contains("OpenDKIM"));
+    // Weak has no IMAPS: the mailbox is read over 143 with STARTTLS.
+    let fetch = result(&report, "e2e.fetch");
+    assert_eq!(fetch["status"], "pass", "{fetch}");
+    assert!(
+        fetch["evidence"]
+            .to_string()
+            .contains("trying IMAP with STARTTLS"),
+        "{fetch}"
+    );
+    assert_eq!(inbox_count("127.0.100.20", "143", "test@weak.test"), before);
+}
+
+#[test]
+fn no_report_format_contains_the_password() {
+    require_lab();
+    let secret = password();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = ["r.json", "r.xml", "r.md"].map(|name| dir.path().join(name));
+    let output = e2e(
+        "mail.ref.test",
+        "test@ref.test",
+        &[
+            "-v",
+            "--json",
+            paths[0].to_str().unwrap(),
+            "--junit",
+            paths[1].to_str().unwrap(),
+            "--markdown",
+            paths[2].to_str().unwrap(),
+        ],
+    );
+    let mut outputs = vec![
+        ("stdout (text)".to_string(), stdout(&output)),
+        ("stderr".to_string(), stderr(&output)),
+    ];
+    for path in &paths {
+        outputs.push((
+            path.display().to_string(),
+            std::fs::read_to_string(path).unwrap(),
+        ));
+    }
+    for (name, text) in &outputs {
+        assert!(!text.is_empty() || name == "stderr", "{name} is empty");
+        assert!(!text.contains(&secret), "{name} contains the password");
+    }
+    assert!(
+        outputs[0].1.contains("AUTH PLAIN <redacted"),
+        "the text report shows the redacted AUTH"
+    );
+}
+
+#[test]
+fn without_credentials_the_e2e_checks_skip() {
+    require_lab();
+    let output = Command::new(env!("CARGO_BIN_EXE_mailcheck"))
+        .args([
+            "run",
+            "mail.ref.test",
+            "--resolver",
+            "127.0.100.53",
+            "-p",
+            "ci",
+            "--only",
+            "e2e.*",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report = json(&output);
+    for result in report["targets"][0]["results"].as_array().unwrap() {
+        assert_eq!(result["status"], "skip", "{result}");
+        assert!(
+            result["message"].as_str().unwrap().contains("--user"),
+            "{result}"
+        );
+    }
+}
