@@ -12,12 +12,15 @@ use crate::report::{Format, Lang};
 #[command(
     name = "mailcheck",
     version,
-    about = "Checks mail servers (SMTP, submission, SMTPS) for conformance and hardening",
+    about = "Checks mail servers (SMTP, IMAP, POP3, TLS, DNS, end to end) for conformance and hardening",
     long_about = "Checks mail servers for conformance and hardening: connects over SMTP (25, 587, 465), \
-                  prints a scored checklist with the evidence for every verdict and a fix for every failure.",
+                  IMAP (143, 993) and POP3 (110, 995), asks DNS what the world sees (A, MX, PTR, SPF, \
+                  DKIM, DMARC, blocklists), can deliver a test message end to end, and prints a scored \
+                  checklist with the evidence for every verdict and a fix for every failure.",
     after_help = "Examples:\n  mailcheck run mail.example.com --relay-domain example.org\n  \
                   mailcheck run example.com --format json > report.json\n  mailcheck list\n  \
-                  mailcheck explain smtp.relay.refused\n  mailcheck validate my-scenario.yaml\n\n\
+                  mailcheck explain smtp.relay.refused\n  mailcheck validate my-scenario.yaml\n  \
+                  mailcheck batch class.yaml --html class.html --scale 20\n\n\
                   Exit codes: 0 all good, 1 a check failed, 2 usage/scenario/input error."
 )]
 pub struct Cli {
@@ -198,7 +201,7 @@ pub struct OutputArgs {
     /// Only summaries and failing results.
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
-    /// All evidence, and progress on stderr.
+    /// All evidence, and the run's settings on stderr.
     #[arg(short, long)]
     pub verbose: bool,
 }

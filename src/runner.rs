@@ -24,7 +24,7 @@ use crate::check::{
     Check, Ctx, Endpoint, EndpointState, Role, Scope, Settings, Stage, TargetInfo, TargetMemo,
     Verdict,
 };
-use crate::outcome::{CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
+use crate::outcome::{Category, CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
 use crate::probe::session::OpenFailure;
@@ -256,22 +256,24 @@ fn first_contacts_first(groups: Vec<Group>) -> Vec<Group> {
     ranked.into_iter().map(|(_, _, group)| group).collect()
 }
 
-/// Groups checks by endpoint and stage; `Own` and target-scoped checks get a group each.
+/// Groups checks by endpoint and stage; `Own` checks get a group each, target-scoped checks
+/// one group per category.
 fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
     let mut states: BTreeMap<Endpoint, Arc<EndpointState>> = BTreeMap::new();
     let mut shared: BTreeMap<(Arc<Endpoint>, Stage), Vec<IndexedCheck>> = BTreeMap::new();
     let mut groups = Vec::new();
+    // Target-level checks of one category run in turn in one group: they mostly wait on DNS or
+    // on one shared flow (the e2e delivery), and should not hold several connection permits.
+    let mut by_category: BTreeMap<Category, Vec<IndexedCheck>> = BTreeMap::new();
     for (index, selected) in config.checks.iter().enumerate() {
         let (roles, stage) = match selected.check.info().scope {
             Scope::Endpoints { roles, stage } => (roles, stage),
             Scope::Target => {
-                let state = Arc::new(EndpointState::default());
-                groups.push(Group {
-                    endpoint: None,
-                    stage: Stage::Own,
-                    state,
-                    checks: vec![(index, *selected)],
-                });
+                let category = selected.check.info().category;
+                by_category
+                    .entry(category)
+                    .or_default()
+                    .push((index, *selected));
                 continue;
             }
         };
@@ -300,6 +302,14 @@ fn plan(resolved: &ResolvedTarget, config: &RunConfig) -> Vec<Group> {
                 }
             }
         }
+    }
+    for checks in by_category.into_values() {
+        groups.push(Group {
+            endpoint: None,
+            stage: Stage::Own,
+            state: Arc::new(EndpointState::default()),
+            checks,
+        });
     }
     for ((endpoint, stage), checks) in shared {
         let state = states[&*endpoint].clone();

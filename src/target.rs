@@ -43,28 +43,32 @@ pub struct ResolvedTarget {
 }
 
 impl ResolvedTarget {
+    /// Every address once, in the order found.
     pub fn addresses(&self) -> Vec<IpAddr> {
-        let mut all: Vec<IpAddr> = self
-            .hosts
-            .iter()
-            .flat_map(|(_, ips)| ips.iter().copied())
-            .collect();
-        all.dedup();
-        all
+        self.host_addresses()
+            .into_iter()
+            .map(|(_, ip)| ip)
+            .collect()
     }
 
-    /// Each (host name, address) pair once.
+    /// Each address once, with the first host name it was found under.
     pub fn host_addresses(&self) -> Vec<(Option<String>, IpAddr)> {
-        let mut pairs: Vec<(Option<String>, IpAddr)> = Vec::new();
-        for (name, ips) in &self.hosts {
-            for ip in ips {
-                if !pairs.iter().any(|(_, seen)| seen == ip) {
-                    pairs.push((name.clone(), *ip));
-                }
+        host_addresses(&self.hosts)
+    }
+}
+
+/// Each address of `hosts` once, with the first host name it was found under (MX hosts may
+/// share addresses).
+pub fn host_addresses(hosts: &[(Option<String>, Vec<IpAddr>)]) -> Vec<(Option<String>, IpAddr)> {
+    let mut pairs: Vec<(Option<String>, IpAddr)> = Vec::new();
+    for (name, ips) in hosts {
+        for ip in ips {
+            if !pairs.iter().any(|(_, seen)| seen == ip) {
+                pairs.push((name.clone(), *ip));
             }
         }
-        pairs
     }
+    pairs
 }
 
 /// The mail domain of a host name: its parent (`mail.ref.test` → `ref.test`), or the host
@@ -174,7 +178,12 @@ async fn resolve_kind(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedT
             }
             return resolved;
         }
-        Answer::NoData | Answer::NxDomain | Answer::Failed(_) => {}
+        Answer::NoData | Answer::NxDomain => {}
+        // Without an answer we cannot know whether the domain has MX: say so, and still try
+        // the name as a host (the dns checks report the failure itself as `error`).
+        Answer::Failed(why) => resolved.evidence.push(format!(
+            "* the MX look-up of {input} failed ({why}): checking it as a host"
+        )),
     }
     let (ips, exchange) = dns.addresses(input).await;
     resolved.evidence.extend(exchange.lines);

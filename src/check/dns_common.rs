@@ -46,15 +46,7 @@ pub async fn on_addresses(
 
 /// Every address of the target's hosts once, with the first host name it was found under.
 pub fn target_addresses(ctx: &Ctx<'_>) -> Vec<(Option<String>, IpAddr)> {
-    let mut addresses: Vec<(Option<String>, IpAddr)> = Vec::new();
-    for (host, ips) in &ctx.target.hosts {
-        for ip in ips {
-            if !addresses.iter().any(|(_, seen)| seen == ip) {
-                addresses.push((host.clone(), *ip));
-            }
-        }
-    }
-    addresses
+    crate::target::host_addresses(&ctx.target.hosts)
 }
 
 /// The mail domain of the target, or the verdict to give when there is none: a `skip`, as

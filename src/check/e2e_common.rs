@@ -27,11 +27,12 @@ pub struct Leg {
     pub accepted_at: Option<Instant>,
 }
 
-/// Why a message was not sent: the server said no (a finding), or we could not talk (unknown).
+/// Why a message was not sent: the server said no for good (a finding), or nobody can tell
+/// (no connection, a temporary 4xx, a timeout: `error`).
 #[derive(Debug, Clone)]
 pub enum SendFailure {
     Refused(String),
-    Unreachable(String),
+    Unknown(String),
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +45,14 @@ pub struct Flow {
 }
 
 /// What the e2e checks get: the flow, or why it could not run (a skip).
-pub type Shared = Result<Flow, String>;
+pub type Shared = Result<Flow, NotRun>;
+
+/// Why the flow did not run: nothing to run it with (a skip), or it could not finish (error).
+#[derive(Debug, Clone)]
+pub enum NotRun {
+    Skip(String),
+    Error(String),
+}
 
 fn token() -> String {
     format!("{:016x}", rand::random::<u64>())
@@ -67,12 +75,27 @@ pub fn message(from: &str, to: &str, token: &str, what: &str) -> Vec<u8> {
 
 /// The flow's result, computed by whichever e2e check asks first.
 pub async fn flow(ctx: &Ctx<'_>) -> Arc<Shared> {
-    ctx.shared("e2e.flow", || run(ctx)).await
+    // Its own bound, inside the runner's per-check budget (8 timeouts): a flow cancelled by
+    // the runner would leave its messages for the next run's stale-message cleanup.
+    let deadline = ctx.net.timeout * 6;
+    ctx.shared("e2e.flow", || async move {
+        tokio::time::timeout(deadline, run(ctx))
+            .await
+            .unwrap_or_else(|_| {
+                Err(NotRun::Error(format!(
+                    "the end-to-end flow did not finish within {} s",
+                    deadline.as_secs()
+                )))
+            })
+    })
+    .await
 }
 
 async fn run(ctx: &Ctx<'_>) -> Shared {
     let Some(credentials) = ctx.settings.credentials.clone() else {
-        return Err("needs --user and --password-env/--password-file (a test mailbox)".into());
+        return Err(NotRun::Skip(
+            "needs --user and --password-env/--password-file (a test mailbox)".into(),
+        ));
     };
     let Some((host, ip)) = ctx
         .target
@@ -80,7 +103,7 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
         .iter()
         .find_map(|(name, ips)| ips.first().map(|ip| (name.clone(), *ip)))
     else {
-        return Err("the target has no address".into());
+        return Err(NotRun::Error("the target has no address".into()));
     };
     let server_name = host.clone().unwrap_or_else(|| ip.to_string());
     let port = |role: Role| {
@@ -126,7 +149,7 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
         &token_out,
     )
     .await;
-    if matches!(outbound.sent, Err(SendFailure::Unreachable(_))) {
+    if matches!(outbound.sent, Err(SendFailure::Unknown(_))) {
         let retry = send(
             base(Role::Smtps, login, credentials.user.clone()),
             &message_out,
@@ -195,11 +218,11 @@ async fn send(request: Submission, message: &[u8], token: &str) -> Leg {
         (false, false) => "smtp",
     };
     let via = format!("{}/{how}", request.addr);
-    let sent = outcome.result.map_err(|reason| {
-        if reason.starts_with("cannot open the session") || reason.contains("did not finish") {
-            SendFailure::Unreachable(reason)
+    let sent = outcome.result.map_err(|not_sent| {
+        if not_sent.refused {
+            SendFailure::Refused(not_sent.reason)
         } else {
-            SendFailure::Refused(reason)
+            SendFailure::Unknown(not_sent.reason)
         }
     });
     Leg {
@@ -213,8 +236,11 @@ async fn send(request: Submission, message: &[u8], token: &str) -> Leg {
 }
 
 /// The shared verdict when the flow did not run at all.
-pub fn not_run(reason: &str) -> Verdict {
-    Verdict::skip(reason.to_string())
+pub fn not_run(reason: &NotRun) -> Verdict {
+    match reason {
+        NotRun::Skip(why) => Verdict::skip(why.clone()),
+        NotRun::Error(why) => Verdict::error(why.clone()),
+    }
 }
 
 /// The verdict for "did the message of `leg` arrive?", shared by e2e.fetch and e2e.inbound.
@@ -222,9 +248,7 @@ pub fn arrival(leg: &Leg, flow: &Flow) -> Verdict {
     let mut evidence = leg.sent_evidence.clone();
     evidence.extend(flow.mailbox_evidence.iter().cloned());
     let verdict = match (&leg.sent, &leg.arrived) {
-        (Err(SendFailure::Unreachable(why)), _) => {
-            Verdict::error(format!("nothing was sent: {why}"))
-        }
+        (Err(SendFailure::Unknown(why)), _) => Verdict::error(format!("nothing was sent: {why}")),
         (Err(SendFailure::Refused(why)), _) => {
             Verdict::fail(format!("the message was not accepted: {why}"))
         }

@@ -105,9 +105,12 @@ fn header_lines(raw: &[u8], name: &str) -> Vec<String> {
         if let Some(done) = current.take() {
             lines.push(done);
         }
-        if line.len() > name.len()
-            && line[..name.len()].eq_ignore_ascii_case(name)
-            && line.as_bytes()[name.len()] == b':'
+        // Byte-wise: a header line may hold any UTF-8 (or U+FFFD) at that position.
+        let bytes = line.as_bytes();
+        if bytes
+            .get(..name.len())
+            .is_some_and(|b| b.eq_ignore_ascii_case(name.as_bytes()))
+            && bytes.get(name.len()) == Some(&b':')
         {
             current = Some(line.to_string());
         }
@@ -250,5 +253,8 @@ mod tests {
             ["DKIM-Signature: v=1; a=rsa-sha256; d=ref.test; s=mail"]
         );
         assert!(header_lines(raw, "Authentication-Results").is_empty());
+        // Multi-byte characters where the name would end must not panic.
+        let raw = "Subject: déjà vu été\r\nDKIM-Signatur€: x\r\n\r\n".as_bytes();
+        assert!(header_lines(raw, "DKIM-Signature").is_empty());
     }
 }

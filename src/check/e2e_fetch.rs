@@ -99,7 +99,7 @@ mod tests {
         assert_eq!(arrival(&flow.outbound, &flow).status, Status::Fail);
         let flow = flow_with(Ok("250 ok".into()), Some(Err("LOGIN failed: x".into())));
         assert_eq!(arrival(&flow.outbound, &flow).status, Status::Error);
-        let flow = flow_with(Err(SendFailure::Unreachable("refused".into())), None);
+        let flow = flow_with(Err(SendFailure::Unknown("refused".into())), None);
         assert_eq!(arrival(&flow.outbound, &flow).status, Status::Error);
     }
 }

@@ -55,7 +55,7 @@ fn submitted(flow: &Flow) -> Verdict {
         Err(SendFailure::Refused(why)) => {
             Verdict::fail(format!("submission through {} failed: {why}", leg.via))
         }
-        Err(SendFailure::Unreachable(why)) => Verdict::error(format!("cannot submit: {why}")),
+        Err(SendFailure::Unknown(why)) => Verdict::error(format!("cannot submit: {why}")),
     }
     .with_evidence(leg.sent_evidence.clone())
     .at(leg.via.clone())

@@ -78,19 +78,28 @@ const SOFTWARE: &[&str] = &[
 pub fn findings(replies: &[&Reply]) -> Vec<String> {
     let mut lines = Vec::new();
     for reply in replies {
-        for (index, line) in reply.lines.iter().enumerate() {
-            // An enhanced status code opens some lines (`2.0.0`): not a version.
-            let line = match reply.enhanced.map(|e| e.to_string()) {
-                Some(code) if index == 0 => line
-                    .strip_prefix(code.as_str())
-                    .filter(|rest| rest.is_empty() || rest.starts_with(' '))
-                    .unwrap_or(line),
+        let class = (reply.code / 100).to_string();
+        for line in &reply.lines {
+            // An enhanced status code may open any line of a reply (`2.0.0`): not a version.
+            let line = match line.split_once(' ') {
+                Some((first, rest)) if is_enhanced_code(first, &class) => rest,
+                None if is_enhanced_code(line, &class) => "",
                 _ => line,
             };
             lines.push(line);
         }
     }
     findings_in_lines(lines)
+}
+
+/// `2.0.0`, `5.7.1`: a class digit matching the reply, then two numbers (RFC 3463).
+fn is_enhanced_code(word: &str, class: &str) -> bool {
+    let parts: Vec<&str> = word.split('.').collect();
+    parts.len() == 3
+        && parts[0] == class
+        && parts[1..]
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What gives the software away in plain text lines (an IMAP or POP3 greeting), as short quotes.
@@ -247,6 +256,15 @@ mod tests {
             &ehlo(),
         );
         assert_eq!(sendmail.status, Status::Fail);
+    }
+
+    #[test]
+    fn enhanced_codes_on_any_line_are_not_versions() {
+        let hello = reply("250-mx.example.com\r\n250-2.0.0 ready\r\n250 SIZE\r\n");
+        assert_eq!(
+            judge(&reply("220 mx.example.com ESMTP\r\n"), &hello).status,
+            Status::Pass
+        );
     }
 
     #[test]

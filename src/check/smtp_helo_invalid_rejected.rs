@@ -49,7 +49,10 @@ impl Check for HeloInvalidRejected {
         let mut probe = match ctx.open(&options).await {
             Ok(session) => session,
             Err(failure) => {
-                if let OpenFailureKind::HelloRefused(reply) = &failure.kind {
+                // Only a permanent refusal is about the name; a 4xx/421 may be overload.
+                if let OpenFailureKind::HelloRefused(reply) = &failure.kind
+                    && !reply.transient
+                {
                     return Verdict::pass(format!("EHLO {INVALID_HELO} refused at once: {reply}"))
                         .with_evidence(failure.evidence.clone());
                 }

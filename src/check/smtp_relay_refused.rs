@@ -174,8 +174,12 @@ impl Check for RelayRefused {
                 "--relay-domain {relay} is not outside the checked domain {domain}"
             ));
         }
-        let (mx, exchange) = ctx.dns.mx(&relay).await;
-        let mut evidence = exchange.lines;
+        // One look-up per target, however many endpoints are probed.
+        let looked_up = ctx
+            .shared("smtp.relay.mx", || async { ctx.dns.mx(&relay).await })
+            .await;
+        let (mx, exchange) = &*looked_up;
+        let mut evidence = exchange.lines.clone();
         match mx {
             Answer::Records(records) if records.iter().any(|(_, host)| !host.is_empty()) => {}
             _ => {

@@ -31,14 +31,14 @@ static INFO: CheckInfo = CheckInfo {
 };
 
 /// `None`: not a finding about 465 itself (the generic unavailable verdict applies).
-pub fn judge_failure(failure: &OpenFailure) -> Option<Verdict> {
+pub fn judge_failure(failure: &OpenFailure, port: u16) -> Option<Verdict> {
     let verdict = match &failure.kind {
         OpenFailureKind::Unreachable(ProbeError::Refused) => {
-            Verdict::fail("port 465 is closed (connection refused)")
+            Verdict::fail(format!("port {port} is closed (connection refused)"))
         }
         OpenFailureKind::ImplicitTls(ProbeError::Timeout { .. }) => return None,
         OpenFailureKind::ImplicitTls(err) => {
-            Verdict::fail(format!("port 465 does not speak TLS: {err}"))
+            Verdict::fail(format!("port {port} does not speak TLS: {err}"))
         }
         _ => return None,
     };
@@ -63,7 +63,8 @@ impl Check for Smtps {
                 .with_evidence(session.opening()),
                 None => Verdict::error("session opened without TLS"),
             },
-            Err(failure) => judge_failure(&failure).unwrap_or_else(|| ctx.unavailable(&failure)),
+            Err(failure) => judge_failure(&failure, ctx.endpoint().port)
+                .unwrap_or_else(|| ctx.unavailable(&failure)),
         }
     }
 }
@@ -80,17 +81,24 @@ mod tests {
             kind,
             evidence: vec![],
         };
-        let closed =
-            judge_failure(&failure(OpenFailureKind::Unreachable(ProbeError::Refused))).unwrap();
+        let closed = judge_failure(
+            &failure(OpenFailureKind::Unreachable(ProbeError::Refused)),
+            465,
+        )
+        .unwrap();
         assert_eq!(closed.status, Status::Fail);
-        let plain = judge_failure(&failure(OpenFailureKind::ImplicitTls(ProbeError::Tls(
-            "corrupt message".into(),
-        ))));
+        assert_eq!(closed.message, "port 465 is closed (connection refused)");
+        let plain = judge_failure(
+            &failure(OpenFailureKind::ImplicitTls(ProbeError::Tls(
+                "corrupt message".into(),
+            ))),
+            4650,
+        );
         assert_eq!(plain.unwrap().status, Status::Fail);
         let silent = OpenFailureKind::Unreachable(ProbeError::Timeout {
             during: "connect".into(),
             after: Duration::from_secs(1),
         });
-        assert!(judge_failure(&failure(silent)).is_none());
+        assert!(judge_failure(&failure(silent), 465).is_none());
     }
 }

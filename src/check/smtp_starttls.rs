@@ -40,13 +40,23 @@ pub fn judge(outcome: Result<&Session, &OpenFailure>) -> Option<Verdict> {
                 OpenFailureKind::StartTlsNotOffered => {
                     Verdict::fail("STARTTLS is not advertised in the EHLO reply")
                 }
+                // A 421 closes the session: overload or policy, not a missing feature.
+                OpenFailureKind::StartTlsRefused(reply) if reply.code == Some(421) => return None,
                 OpenFailureKind::StartTlsRefused(reply) => {
                     Verdict::fail(format!("STARTTLS refused, also after one retry: {reply}"))
                 }
                 OpenFailureKind::StartTlsHandshake(err) => Verdict::fail(format!(
                     "the TLS handshake after STARTTLS failed: {err} (a server that only speaks TLS 1.0/1.1 fails here too)"
                 )),
-                OpenFailureKind::HelloRefused(reply) => {
+                // Only a permanent refusal of the EHLO *after* the handshake is about TLS; one
+                // before it, or a temporary one, says nothing about STARTTLS (error).
+                OpenFailureKind::HelloRefused(reply)
+                    if !reply.transient
+                        && failure
+                            .evidence
+                            .iter()
+                            .any(|l| l.starts_with("* TLS handshake complete")) =>
+                {
                     Verdict::fail(format!("EHLO after STARTTLS refused: {reply}"))
                 }
                 _ => return None,
@@ -87,6 +97,7 @@ mod tests {
     use crate::outcome::Status;
     use crate::probe::ProbeError;
     use crate::probe::reply::parse_reply;
+    use crate::probe::session::Refusal;
 
     fn failure(kind: OpenFailureKind) -> OpenFailure {
         OpenFailure {
@@ -110,6 +121,29 @@ mod tests {
             assert_eq!(verdict.status, Status::Fail);
             assert_eq!(verdict.evidence, ["S: 220 x"]);
         }
+    }
+
+    #[test]
+    fn transient_refusals_and_a_refused_first_ehlo_are_not_findings() {
+        let refusal = |summary: &str, code, transient| Refusal {
+            summary: summary.into(),
+            transient,
+            code: Some(code),
+        };
+        let closing = OpenFailureKind::StartTlsRefused(refusal("421 4.3.2 busy", 421, true));
+        assert!(judge(Err(&failure(closing))).is_none());
+        let before_tls = OpenFailureKind::HelloRefused(refusal("554 5.7.1 go away", 554, false));
+        assert!(judge(Err(&failure(before_tls))).is_none());
+        let after_tls = OpenFailure {
+            kind: OpenFailureKind::HelloRefused(refusal("554 5.7.1 no", 554, false)),
+            evidence: vec!["* TLS handshake complete: TLSv1.3 ...".into()],
+        };
+        assert_eq!(judge(Err(&after_tls)).unwrap().status, Status::Fail);
+        let after_tls_busy = OpenFailure {
+            kind: OpenFailureKind::HelloRefused(refusal("421 4.3.2 busy", 421, true)),
+            evidence: vec!["* TLS handshake complete: TLSv1.3 ...".into()],
+        };
+        assert!(judge(Err(&after_tls_busy)).is_none());
     }
 
     #[test]

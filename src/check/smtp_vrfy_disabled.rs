@@ -44,6 +44,14 @@ pub fn judge(probe: &OracleProbe) -> Verdict {
     if known.code == 421 || unknown.code == 421 {
         return Verdict::error(format!("the server closed the session during {verb}: 421"));
     }
+    // A temporary answer (rate limit, overload) proves nothing about the oracle.
+    if known.is_transient() || unknown.is_transient() {
+        return Verdict::error(format!(
+            "temporary answers prove nothing: existing → {}, unknown → {}",
+            known.summary(),
+            unknown.summary()
+        ));
+    }
     let refused_as_command = |r: &Reply| matches!(r.code, 500 | 502 | 504);
     if refused_as_command(known) && refused_as_command(unknown) {
         return Verdict::pass(format!("{verb} refused: {known}"));
@@ -147,6 +155,12 @@ mod tests {
             judge_raw("550 5.1.0 x\r\n", "550 5.1.1 y\r\n").status,
             Status::Fail
         );
+    }
+
+    #[test]
+    fn temporary_answers_are_errors() {
+        let verdict = judge_raw("450 4.7.1 slow down\r\n", "450 4.7.1 slow down\r\n");
+        assert_eq!(verdict.status, Status::Error);
     }
 
     #[test]

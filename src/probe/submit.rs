@@ -32,10 +32,35 @@ pub struct Submission {
     pub to: String,
 }
 
+/// Why a submission did not go through.
+#[derive(Clone, Debug)]
+pub struct NotSent {
+    pub reason: String,
+    /// The server said no for good (a 5xx): a finding. Otherwise (4xx, timeout, broken
+    /// connection, TLS trouble) nobody can tell whether it would have worked.
+    pub refused: bool,
+}
+
+impl NotSent {
+    fn local(reason: String) -> NotSent {
+        NotSent {
+            reason,
+            refused: false,
+        }
+    }
+
+    fn smtp(step: &str, e: lettre::transport::smtp::Error) -> NotSent {
+        NotSent {
+            reason: format!("{step}: {e}"),
+            refused: e.is_permanent(),
+        }
+    }
+}
+
 /// What happened, step by step: the final reply on success, the reason otherwise.
 pub struct Submitted {
     pub transcript: Transcript,
-    pub result: Result<String, String>,
+    pub result: Result<String, NotSent>,
     /// When the server accepted the message (its final reply to DATA).
     pub accepted_at: Option<std::time::Instant>,
     /// Whether the session was upgraded with STARTTLS.
@@ -47,13 +72,13 @@ fn summary(response: &Response) -> String {
     format!("{} {}", response.code(), text.join(" "))
 }
 
-fn tls(server_name: &str) -> Result<TlsParameters, String> {
+fn tls(server_name: &str) -> Result<TlsParameters, NotSent> {
     // Certificates are judged by the tls.* checks; here the question is whether mail flows.
     TlsParameters::builder(server_name.to_string())
         .dangerous_accept_invalid_certs(true)
         .dangerous_accept_invalid_hostnames(true)
         .build_rustls()
-        .map_err(|e| format!("cannot set up TLS: {e}"))
+        .map_err(|e| NotSent::local(format!("cannot set up TLS: {e}")))
 }
 
 /// Submits `message` (a complete RFC 5322 message) and reports every step.
@@ -65,13 +90,13 @@ pub async fn submit(request: &Submission, message: &[u8]) -> Submitted {
     )
     .await
     .unwrap_or_else(|_| {
-        Err(format!(
+        Err(NotSent::local(format!(
             "submission did not finish within {} s",
             (request.timeout * 4).as_secs()
-        ))
+        )))
     });
-    if let Err(reason) = &result {
-        transcript.note(reason);
+    if let Err(not_sent) = &result {
+        transcript.note(&not_sent.reason);
     }
     let accepted_at = result.is_ok().then(std::time::Instant::now);
     let starttls = transcript.lines().iter().any(|l| l == "C: STARTTLS");
@@ -87,7 +112,7 @@ async fn steps(
     request: &Submission,
     message: &[u8],
     transcript: &mut Transcript,
-) -> Result<String, String> {
+) -> Result<String, NotSent> {
     let hello = ClientId::Domain(request.helo_name.clone());
     let implicit = if request.implicit_tls {
         Some(tls(&request.server_name)?)
@@ -111,7 +136,7 @@ async fn steps(
         request.bind,
     )
     .await
-    .map_err(|e| format!("cannot open the session: {e}"))?;
+    .map_err(|e| NotSent::smtp("cannot open the session", e))?;
     transcript.server(&format!(
         "250 {} (EHLO answered)",
         connection.server_info().name()
@@ -122,7 +147,7 @@ async fn steps(
         connection
             .starttls(tls(&request.server_name)?, &hello)
             .await
-            .map_err(|e| format!("STARTTLS failed: {e}"))?;
+            .map_err(|e| NotSent::smtp("STARTTLS failed", e))?;
         transcript.note("TLS established, EHLO sent again");
     }
     if let Some((user, password)) = &request.login {
@@ -133,18 +158,19 @@ async fn steps(
             .await
         {
             Ok(response) => transcript.server(&summary(&response)),
-            Err(e) => return Err(format!("authentication failed: {e}")),
+            Err(e) => return Err(NotSent::smtp("authentication failed", e)),
         }
     }
     let from: Address = request
         .from
         .parse()
-        .map_err(|e| format!("bad sender {}: {e}", request.from))?;
+        .map_err(|e| NotSent::local(format!("bad sender {}: {e}", request.from)))?;
     let to: Address = request
         .to
         .parse()
-        .map_err(|e| format!("bad recipient {}: {e}", request.to))?;
-    let envelope = Envelope::new(Some(from), vec![to]).map_err(|e| format!("bad envelope: {e}"))?;
+        .map_err(|e| NotSent::local(format!("bad recipient {}: {e}", request.to)))?;
+    let envelope = Envelope::new(Some(from), vec![to])
+        .map_err(|e| NotSent::local(format!("bad envelope: {e}")))?;
     transcript.client(&format!(
         "MAIL FROM:<{}> RCPT TO:<{}> DATA ({} bytes)",
         request.from,
@@ -154,7 +180,7 @@ async fn steps(
     let response = connection
         .send(&envelope, message)
         .await
-        .map_err(|e| format!("the message was refused: {e}"))?;
+        .map_err(|e| NotSent::smtp("the message was not accepted", e))?;
     let accepted = summary(&response);
     transcript.server(&accepted);
     transcript.client("QUIT");
