@@ -529,9 +529,8 @@ pub fn load_yaml(file: &str, text: &str, base: &Path) -> Result<Roster, Scenario
                 Err(problems) => fatal.extend(problems),
             },
             "students" => students = Some((key, value)),
-            other => {
-                fatal.push(unknown(other, "roster", TOP_KEYS).at(walker.locate(key.span().start())))
-            }
+            other => fatal
+                .push(unknown(other, "roster", TOP_KEYS).at(walker.source.at(key.span().start()))),
         }
     }
     let rows = match students {
@@ -564,32 +563,6 @@ struct Walker<'a> {
 }
 
 impl Walker<'_> {
-    fn locate(&self, marker: Option<&marked_yaml::Marker>) -> Option<Location> {
-        marker.map(|marker| self.source.locate(marker))
-    }
-
-    /// Where a node starts (a block mapping by its first key: marked-yaml's own start mark of a
-    /// block mapping is odd).
-    fn node_at(&self, node: &Node) -> Option<Location> {
-        match node {
-            Node::Mapping(map) => match map.keys().next() {
-                Some(key) => self.locate(key.span().start()),
-                None => self.locate(map.span().start()),
-            },
-            other => self.locate(other.span().start()),
-        }
-    }
-
-    /// Where the value of `key` is; the key itself when the value is empty.
-    fn value_at(&self, key: &MarkedScalarNode, value: &Node) -> Option<Location> {
-        match value {
-            Node::Scalar(scalar) if scalar.is_empty() && scalar.may_coerce() => {
-                self.locate(key.span().start())
-            }
-            other => self.node_at(other),
-        }
-    }
-
     /// The strings of a value: a scalar, or (for list keys) a list of scalars.
     fn strings(
         &self,
@@ -603,14 +576,14 @@ impl Walker<'_> {
                 key.as_str(),
                 describe(value)
             ))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .into()
         };
         match value {
             Node::Scalar(scalar) if is_null(scalar) => {
                 Err(Problem::new(format!("`{}` has no value", key.as_str()))
                     .help("write a value after the colon, or leave the key out")
-                    .at(self.value_at(key, value))
+                    .at(self.source.value_at(key, value))
                     .into())
             }
             Node::Scalar(scalar) => Ok(vec![scalar.as_str().to_string()]),
@@ -623,7 +596,7 @@ impl Walker<'_> {
                         key.as_str(),
                         describe(other)
                     ))
-                    .at(self.node_at(other))
+                    .at(self.source.node_at(other))
                     .into()),
                 })
                 .collect(),
@@ -653,13 +626,13 @@ impl Walker<'_> {
                 } else {
                     unknown(word, what, allowed)
                 };
-                problems.push(problem.at(self.locate(key.span().start())));
+                problems.push(problem.at(self.source.at(key.span().start())));
                 continue;
             }
             match self.strings(key, value) {
                 Ok(values) => {
                     if let Err(problem) = set(&mut fields, word, values, self.base) {
-                        problems.push(problem.at(self.value_at(key, value)));
+                        problems.push(problem.at(self.source.value_at(key, value)));
                     }
                 }
                 Err(diagnostic) => problems.push(*diagnostic),
@@ -685,7 +658,7 @@ impl Walker<'_> {
                     describe(other)
                 ))
                 .help("write one `option: value` per line, e.g. `  profile: course`")
-                .at(self.value_at(key, value)),
+                .at(self.source.value_at(key, value)),
             ]),
         }
     }
@@ -696,13 +669,13 @@ impl Walker<'_> {
             Node::Sequence(_) => {
                 return Err(Problem::new("`students` is an empty list")
                     .help("add one `- name: ...` item per student")
-                    .at(self.value_at(key, value))
+                    .at(self.source.value_at(key, value))
                     .into());
             }
             Node::Scalar(scalar) if is_null(scalar) => {
                 return Err(Problem::new("`students` is empty")
                     .help("add one `- name: ...` item per student")
-                    .at(self.value_at(key, value))
+                    .at(self.source.value_at(key, value))
                     .into());
             }
             other => {
@@ -711,7 +684,7 @@ impl Walker<'_> {
                     describe(other)
                 ))
                 .help("start each student with `- `, e.g. `  - name: Alice Martin`")
-                .at(self.value_at(key, value))
+                .at(self.source.value_at(key, value))
                 .into());
             }
         };
@@ -719,7 +692,7 @@ impl Walker<'_> {
     }
 
     fn row(&self, item: &Node) -> Row {
-        let at = self.node_at(item);
+        let at = self.source.node_at(item);
         let place = at
             .as_ref()
             .map(|l| format!("{}:{}:{}", l.file, l.line, l.column))

@@ -15,7 +15,8 @@
 
 use std::fmt;
 
-use marked_yaml::{LoadError, Marker};
+use marked_yaml::types::MarkedScalarNode;
+use marked_yaml::{LoadError, Marker, Node};
 
 /// Everything wrong with a scenario (or with the `--only`/`--skip` globs), each problem with its
 /// own location and hint. Rendered by `Display`; never empty.
@@ -224,6 +225,34 @@ impl Source<'_> {
     /// The location of a marker, underlining the token that starts there.
     pub fn locate(&self, marker: &Marker) -> Location {
         self.locate_line_column(marker.line(), marker.column())
+    }
+
+    /// The location of a marker when the node has one.
+    pub fn at(&self, marker: Option<&Marker>) -> Option<Location> {
+        marker.map(|marker| self.locate(marker))
+    }
+
+    /// Where a node starts. Block mappings carry odd start marks in marked-yaml, so a mapping
+    /// is located by its first key.
+    pub fn node_at(&self, node: &Node) -> Option<Location> {
+        match node {
+            Node::Mapping(map) => match map.keys().next() {
+                Some(key) => self.at(key.span().start()),
+                None => self.at(map.span().start()),
+            },
+            other => self.at(other.span().start()),
+        }
+    }
+
+    /// Where the value of `key` is; at the key when the value is empty (an empty value's mark
+    /// is on the next line).
+    pub fn value_at(&self, key: &MarkedScalarNode, value: &Node) -> Option<Location> {
+        match value {
+            Node::Scalar(scalar) if scalar.is_empty() && scalar.may_coerce() => {
+                self.at(key.span().start())
+            }
+            other => self.node_at(other),
+        }
     }
 
     pub fn locate_line_column(&self, line: usize, column: usize) -> Location {

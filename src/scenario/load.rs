@@ -10,9 +10,9 @@ use std::path::Path;
 use std::time::Duration;
 
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
-use marked_yaml::{LoadError, LoaderOptions, Marker, Node};
+use marked_yaml::{LoadError, LoaderOptions, Node};
 
-use super::error::{Diagnostic, Location, ScenarioError, Source, YamlKind};
+use super::error::{Diagnostic, ScenarioError, Source, YamlKind};
 use super::model::{CheckRule, Scenario, SettingsPatch};
 use super::select::{Catalog, closest, selector_problem};
 use crate::check::{CATALOG, Role};
@@ -187,33 +187,6 @@ impl Loader<'_> {
         self.problems.push(diagnostic);
     }
 
-    fn locate(&self, marker: Option<&Marker>) -> Option<Location> {
-        marker.map(|marker| self.source.locate(marker))
-    }
-
-    /// Where a node starts. Block mappings carry odd start marks in marked-yaml, so a mapping
-    /// is located by its first key.
-    fn node_at(&self, node: &Node) -> Option<Location> {
-        match node {
-            Node::Mapping(map) => match map.keys().next() {
-                Some(key) => self.locate(key.span().start()),
-                None => self.locate(map.span().start()),
-            },
-            other => self.locate(other.span().start()),
-        }
-    }
-
-    /// Where the value of `key` is; at the key when the value is empty (an empty value's mark
-    /// is on the next line).
-    fn value_at(&self, key: &MarkedScalarNode, value: &Node) -> Option<Location> {
-        match value {
-            Node::Scalar(scalar) if scalar.is_empty() && scalar.may_coerce() => {
-                self.locate(key.span().start())
-            }
-            other => self.node_at(other),
-        }
-    }
-
     fn scenario(&mut self, origin: &str) -> Option<Scenario> {
         let options = LoaderOptions::default()
             .error_on_duplicate_keys(true)
@@ -282,7 +255,7 @@ impl Loader<'_> {
             .map(|(_, meant)| *meant)
             .or_else(|| closest(word, expected.iter().copied()));
         let diagnostic = Diagnostic::new(format!("unknown key `{word}`"))
-            .at(self.locate(key.span().start()))
+            .at(self.source.at(key.span().start()))
             .label(format!("not a {what}"))
             .suggest(suggestion, expected);
         self.report(diagnostic);
@@ -295,7 +268,7 @@ impl Loader<'_> {
             key.as_str(),
             describe(value)
         ))
-        .at(self.value_at(key, value))
+        .at(self.source.value_at(key, value))
     }
 
     /// A string value; `None` when empty (same as leaving the key out) or of the wrong kind.
@@ -314,7 +287,7 @@ impl Loader<'_> {
     fn extends(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Box<Scenario>> {
         let name = self.text(key, value)?;
         let names = self.env.profile_names();
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         if self.extending.contains(&name) {
             let mut chain = self.extending.to_vec();
             chain.push(name.clone());
@@ -373,7 +346,7 @@ impl Loader<'_> {
         match item {
             Node::Scalar(scalar) if is_null(scalar) => {
                 let diagnostic = Diagnostic::new("empty item in `checks`")
-                    .at(self.node_at(item))
+                    .at(self.source.node_at(item))
                     .help("write a check id or a glob after `- `");
                 self.report(diagnostic);
                 None
@@ -383,7 +356,7 @@ impl Loader<'_> {
                 let mut entries = map.iter();
                 let Some((id, options)) = entries.next() else {
                     let diagnostic = Diagnostic::new("empty mapping in `checks`")
-                        .at(self.node_at(item))
+                        .at(self.source.node_at(item))
                         .help("write `- CHECK_ID` or `- CHECK_ID: { severity: high }`");
                     self.report(diagnostic);
                     return None;
@@ -399,7 +372,7 @@ impl Loader<'_> {
                     "a check item must be a check id, a glob or `id: {{ options }}`, found {}",
                     describe(item)
                 ))
-                .at(self.node_at(item));
+                .at(self.source.node_at(item));
                 self.report(diagnostic);
                 None
             }
@@ -419,7 +392,7 @@ impl Loader<'_> {
             "a check item names one check, found a second key `{}`",
             extra.as_str()
         ))
-        .at(self.locate(extra.span().start()))
+        .at(self.source.at(extra.span().start()))
         .label("second key");
         let misplaced: Vec<String> = map
             .iter()
@@ -503,7 +476,7 @@ impl Loader<'_> {
                 enabled,
             }),
             Err(diagnostic) => {
-                let mut diagnostic = diagnostic.at(self.locate(id.span().start()));
+                let mut diagnostic = diagnostic.at(self.source.at(id.span().start()));
                 if id.as_str().starts_with("custom.") {
                     diagnostic = diagnostic.note(
                         "custom checks are defined under `custom:`, with their severity, and run whenever the scenario does",
@@ -527,7 +500,7 @@ impl Loader<'_> {
             .map(Severity::as_str)
             .or_else(|| closest(&lower, names.iter().copied()));
         let diagnostic = Diagnostic::new(format!("unknown severity `{word}`"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a severity")
             .suggest(suggestion, &names);
         self.report(diagnostic);
@@ -545,7 +518,7 @@ impl Loader<'_> {
             key.as_str(),
             describe(value)
         ))
-        .at(self.value_at(key, value));
+        .at(self.source.value_at(key, value));
         let meant = match word.to_ascii_lowercase().as_str() {
             "true" | "yes" | "y" | "on" => Some(true),
             "false" | "no" | "n" | "off" => Some(false),
@@ -619,7 +592,7 @@ impl Loader<'_> {
                         by_number.or_else(|| closest(name.as_str(), keys.iter().copied()));
                     let diagnostic =
                         Diagnostic::new(format!("unknown port name `{}`", name.as_str()))
-                            .at(self.locate(name.span().start()))
+                            .at(self.source.at(name.span().start()))
                             .label("not a port name")
                             .suggest(suggestion, &roles);
                     self.report(diagnostic);
@@ -631,7 +604,7 @@ impl Loader<'_> {
 
     fn port(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<u16> {
         let scalar = self.scalar(key, value, "a port number")?;
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         let number = self.integer(key, value, scalar, "a port number")?;
         match u16::try_from(number) {
             Ok(port) if port > 0 => Some(port),
@@ -757,7 +730,7 @@ impl Loader<'_> {
                 continue;
             }
             let diagnostic = Diagnostic::new(format!("{} is not {what}", describe(item)))
-                .at(self.node_at(item))
+                .at(self.source.node_at(item))
                 .label(format!("not {what}"))
                 .note(format!(
                     "{what} is made of letters, digits, `-` and `_` between dots, e.g. `{example}`"
@@ -773,7 +746,7 @@ impl Loader<'_> {
         let word = scalar.as_str();
         if word.is_empty() {
             let diagnostic = Diagnostic::new(format!("`{}` must not be empty", key.as_str()))
-                .at(self.value_at(key, value));
+                .at(self.source.value_at(key, value));
             self.report(diagnostic);
             return None;
         }
@@ -782,7 +755,7 @@ impl Loader<'_> {
                 "`{}` must be {expected} without spaces",
                 key.as_str()
             ))
-            .at(self.value_at(key, value));
+            .at(self.source.value_at(key, value));
             self.report(diagnostic);
             return None;
         }
@@ -797,7 +770,7 @@ impl Loader<'_> {
             return Some(domain);
         }
         let diagnostic = Diagnostic::new(format!("`{}` is not a domain name", scalar.as_str()))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a domain name")
             .note("a domain name is two or more labels of letters, digits and `-` joined by dots, e.g. `example.org`");
         self.report(diagnostic);
@@ -822,7 +795,7 @@ impl Loader<'_> {
             return Some(name.to_string());
         }
         let diagnostic = Diagnostic::new(format!("`{name}` is not a fully qualified host name"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a fully qualified host name")
             .note("write a fully qualified host name (`probe.example.net`) or an address literal (`[192.0.2.1]`)");
         self.report(diagnostic);
@@ -833,7 +806,7 @@ impl Loader<'_> {
     fn expiry_warn_days(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<u32> {
         let expected = "a number of days";
         let scalar = self.scalar(key, value, expected)?;
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         let days = self.integer(key, value, scalar, expected)?;
         match u32::try_from(days) {
             Ok(days) if days <= MAX_EXPIRY_WARN_DAYS => Some(days),
@@ -853,7 +826,7 @@ impl Loader<'_> {
     fn retry_pause(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Duration> {
         let expected = "a number of milliseconds";
         let scalar = self.scalar(key, value, expected)?;
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         if let Some(millis) = duration_millis(scalar.as_str()) {
             let diagnostic = self
                 .wrong_type(key, value, expected)

@@ -159,7 +159,7 @@ impl Loader<'_> {
                 "a custom check must be a mapping of keys such as `id:`, `port:` and `dialog:`, found {}",
                 describe(item)
             ))
-            .at(self.node_at(item))
+            .at(self.source.node_at(item))
             .help("write `- id: custom.NAME` and, indented under `id`, `title:`, `port:` and `dialog:`");
             self.report(diagnostic);
             return None;
@@ -248,7 +248,7 @@ impl Loader<'_> {
         for (key, help) in required {
             if map.get_node(key).is_none() {
                 let diagnostic = Diagnostic::new(format!("{named} has no `{key}:`"))
-                    .at(self.node_at(item))
+                    .at(self.source.node_at(item))
                     .label(format!("`{key}:` is missing"))
                     .help(help);
                 self.report(diagnostic);
@@ -267,7 +267,7 @@ impl Loader<'_> {
         let text = scalar.as_str().trim();
         if text.is_empty() {
             let diagnostic = Diagnostic::new(format!("`{}` must not be empty", key.as_str()))
-                .at(self.value_at(key, value));
+                .at(self.source.value_at(key, value));
             self.report(diagnostic);
             return None;
         }
@@ -281,7 +281,7 @@ impl Loader<'_> {
         seen: &mut Vec<(String, usize)>,
     ) -> Option<(String, Option<Location>)> {
         let scalar = self.scalar(key, value, "a check id")?;
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         let word = scalar.as_str();
         let in_catalog = self.env.catalog.iter().any(|c| c.info().id == word);
         let diagnostic = if in_catalog {
@@ -338,7 +338,7 @@ impl Loader<'_> {
             .or(synonym)
             .or_else(|| closest(&lower, keys.iter().copied()));
         let mut diagnostic = Diagnostic::new(format!("unknown port name `{word}`"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a port name")
             .suggest(suggestion, &keys);
         if by_number.is_some() {
@@ -356,7 +356,7 @@ impl Loader<'_> {
             return false;
         };
         let word = scalar.as_str();
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         let starttls = match word {
             "none" => false,
             "starttls" => true,
@@ -426,7 +426,7 @@ impl Loader<'_> {
 
     fn empty_dialog(&mut self, key: &MarkedScalarNode, protocol: Option<Protocol>) {
         let diagnostic = Diagnostic::new("`dialog` has no step")
-            .at(self.locate(key.span().start()))
+            .at(self.source.at(key.span().start()))
             .label("empty dialog")
             .help(format!("add at least one step: {}", step_example(protocol)));
         self.report(diagnostic);
@@ -439,7 +439,7 @@ impl Loader<'_> {
                 "a dialog step must be a mapping of `send:` and `expect:`, found {}",
                 describe(item)
             ))
-            .at(self.node_at(item))
+            .at(self.source.node_at(item))
             .help(format!("write {}", step_example(protocol)));
             self.report(diagnostic);
             return None;
@@ -456,7 +456,7 @@ impl Loader<'_> {
         }
         if map.get_node("send").is_none() && index > 0 {
             let diagnostic = Diagnostic::new(format!("step {number} has no `send:`"))
-                .at(self.node_at(item))
+                .at(self.source.node_at(item))
                 .label("nothing to send")
                 .help("only the first step may leave out `send:`: it then checks the server's greeting");
             self.report(diagnostic);
@@ -464,7 +464,7 @@ impl Loader<'_> {
         if map.get_node("expect").is_none() {
             let example = protocol.map_or("expect: { code: 250 }", expect_example);
             let diagnostic = Diagnostic::new(format!("step {number} has no `expect:`"))
-                .at(self.node_at(item))
+                .at(self.source.node_at(item))
                 .label("no expected reply")
                 .help(format!("say what the reply must be, e.g. `{example}`"));
             self.report(diagnostic);
@@ -488,7 +488,7 @@ impl Loader<'_> {
     ) -> Option<String> {
         let scalar = self.scalar(key, value, "a command line")?;
         let line = scalar.as_str();
-        let at = self.value_at(key, value);
+        let at = self.source.value_at(key, value);
         let problem = if line.trim().is_empty() {
             Some(Diagnostic::new("`send` must not be empty").label("empty line"))
         } else if line.chars().any(char::is_control) {
@@ -571,7 +571,7 @@ impl Loader<'_> {
         let hinted = protocol == Protocol::Smtp && map.get_node("status").is_some();
         if map.get_node(required.0).is_none() && !hinted {
             let diagnostic = Diagnostic::new(format!("`expect` has no `{}:`", required.0))
-                .at(self.node_at(value))
+                .at(self.source.node_at(value))
                 .label(format!("`{}:` is missing", required.0))
                 .help(required.1);
             self.report(diagnostic);
@@ -617,7 +617,7 @@ impl Loader<'_> {
             }
         };
         let diagnostic = Diagnostic::new(format!("unknown key `{}`", key.as_str()))
-            .at(self.locate(key.span().start()))
+            .at(self.source.at(key.span().start()))
             .label("not for this protocol")
             .help(help)
             .note(format!("expected one of: {}", expected.join(", ")));
@@ -641,7 +641,7 @@ impl Loader<'_> {
             None
         };
         let diagnostic = Diagnostic::new(format!("`{word}` is not an SMTP reply code"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a reply code")
             .note("a reply code is three characters, digits or `x` for any digit: `250`, `5xx`, `55x` (first digit 2 to 5)");
         let diagnostic = match suggestion {
@@ -659,7 +659,7 @@ impl Loader<'_> {
             return Some(pattern);
         }
         let diagnostic = Diagnostic::new(format!("`{word}` is not an enhanced status code"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not an enhanced status code")
             .note("an enhanced status code (RFC 3463) is class.subject.detail, class 2, 4 or 5, `x` for any number: `5.5.1`, `5.7.x`");
         self.report(diagnostic);
@@ -683,7 +683,7 @@ impl Loader<'_> {
             _ => closest(&upper, names),
         };
         let diagnostic = Diagnostic::new(format!("unknown IMAP status `{word}`"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not an IMAP status")
             .suggest(suggestion, &names);
         self.report(diagnostic);
@@ -706,7 +706,7 @@ impl Loader<'_> {
             _ => None,
         };
         let diagnostic = Diagnostic::new(format!("unknown POP3 status `{word}`"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a POP3 status")
             .suggest(suggestion, &["+OK", "-ERR"]);
         self.report(diagnostic);
@@ -734,7 +734,7 @@ impl Loader<'_> {
         }
         let bare = word.trim_matches(|c| c == '[' || c == ']');
         let diagnostic = Diagnostic::new(format!("`{word}` is not an {name} response code"))
-            .at(self.value_at(key, value))
+            .at(self.source.value_at(key, value))
             .label("not a response code")
             .note(format!(
                 "a response code is one word such as {example}, without brackets"
@@ -764,7 +764,7 @@ impl Loader<'_> {
                     .trim_start_matches("error: ")
                     .to_string();
                 let diagnostic = Diagnostic::new("`matches` is not a valid regular expression")
-                    .at(self.value_at(key, value))
+                    .at(self.source.value_at(key, value))
                     .label(reason)
                     .note("`matches` uses Rust regex syntax; in YAML, single quotes keep backslashes as written: `matches: '^5\\d\\d'`");
                 self.report(diagnostic);
