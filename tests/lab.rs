@@ -41,24 +41,9 @@ fn lab_args<'a>(target: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
 
 /// `id @ port` → status, for every result.
 fn verdicts(report: &serde_json::Value) -> BTreeMap<String, String> {
-    report["targets"][0]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let endpoint = r["endpoint"].as_str().unwrap_or("dns");
-            let port = endpoint
-                .split('/')
-                .next()
-                .unwrap()
-                .rsplit(':')
-                .next()
-                .unwrap();
-            (
-                format!("{} @ {port}", r["id"].as_str().unwrap()),
-                r["status"].as_str().unwrap().to_string(),
-            )
-        })
+    common::results_by_port(report)
+        .into_iter()
+        .map(|(key, r)| (key, r["status"].as_str().unwrap_or("?").to_string()))
         .collect()
 }
 

@@ -62,22 +62,7 @@ fn run(target: &str, extra: &[&str]) -> serde_json::Value {
 
 /// `id @ port` → the result.
 fn results(report: &serde_json::Value) -> BTreeMap<String, serde_json::Value> {
-    report["targets"][0]["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let endpoint = r["endpoint"].as_str().unwrap_or("dns");
-            let port = endpoint
-                .split('/')
-                .next()
-                .unwrap()
-                .rsplit(':')
-                .next()
-                .unwrap();
-            (format!("{} @ {port}", r["id"].as_str().unwrap()), r.clone())
-        })
-        .collect()
+    common::results_by_port(report)
 }
 
 /// Every expected `id @ port` has the expected status, and nothing else was reported.

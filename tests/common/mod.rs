@@ -123,3 +123,28 @@ pub fn require_lab(more: &[&str]) {
         );
     }
 }
+
+/// Every result of the first target, keyed `id @ port` (`dns` when it has no endpoint).
+pub fn results_by_port(
+    report: &serde_json::Value,
+) -> std::collections::BTreeMap<String, serde_json::Value> {
+    report["targets"][0]["results"]
+        .as_array()
+        .expect("results is an array")
+        .iter()
+        .map(|r| {
+            let endpoint = r["endpoint"].as_str().unwrap_or("dns");
+            let port = endpoint
+                .split('/')
+                .next()
+                .unwrap_or("")
+                .rsplit(':')
+                .next()
+                .unwrap_or("");
+            (
+                format!("{} @ {port}", r["id"].as_str().unwrap_or("?")),
+                r.clone(),
+            )
+        })
+        .collect()
+}
