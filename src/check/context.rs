@@ -135,7 +135,7 @@ pub struct Settings {
     /// A test mailbox for login and end-to-end checks (`--user`, `--password-env`/`--password-file`).
     pub credentials: Option<Credentials>,
     /// Trust anchors (`--ca-file`) and the expiry warning window of the `tls.cert.*` checks.
-    pub tls: super::tls_common::TlsSettings,
+    pub tls: crate::check::tls::TlsSettings,
 }
 
 /// A mailbox login. The password only ever comes from the environment or a file, and never
@@ -260,14 +260,14 @@ impl Ctx<'_> {
                         observation
                     }
                     Protocol::Imap => {
-                        let options = super::mailbox_common::imap_options(self, true);
+                        let options = crate::check::mailbox::imap_options(self, true);
                         let session = self.gate(ImapSession::open(&options, self.net)).await?;
                         let observation = TlsObservation::of(session.tls(), session.opening());
                         session.logout().await;
                         observation
                     }
                     Protocol::Pop3 => {
-                        let options = super::mailbox_common::pop3_options(self, true);
+                        let options = crate::check::mailbox::pop3_options(self, true);
                         let session = self.gate(Pop3Session::open(&options, self.net)).await?;
                         let observation = TlsObservation::of(session.tls(), session.opening());
                         session.quit().await;

@@ -3,50 +3,14 @@
 //! the catalog, so a new check is one file plus one line here.
 
 mod context;
-mod custom;
-mod dns_a;
-mod dns_common;
-mod dns_dkim;
-mod dns_dmarc;
-mod dns_mx;
-mod dns_ptr;
-mod dns_rbl;
-mod dns_spf;
-mod e2e_common;
-mod e2e_dkim;
-mod e2e_fetch;
-mod e2e_inbound;
-mod e2e_submit;
-mod imap_banner_no_software;
-mod imap_imaps;
-mod imap_login;
-mod imap_login_tls_only;
-mod imap_starttls;
-mod mailbox_common;
-mod pop3_login_tls_only;
-mod pop3_pop3s;
-mod pop3_stls;
-mod smtp_auth_offered;
-mod smtp_auth_tls_only;
-mod smtp_banner_fqdn;
-mod smtp_banner_no_software;
-mod smtp_common;
-mod smtp_expn_disabled;
-mod smtp_helo_invalid_rejected;
-mod smtp_relay_refused;
-mod smtp_sender_unknown_domain_rejected;
-mod smtp_size_advertised;
-mod smtp_smtps;
-mod smtp_starttls;
-mod smtp_submission_tls_required;
-mod smtp_vrfy_disabled;
-mod tls_cert_expiry;
-mod tls_cert_hostname;
-mod tls_cert_key;
-mod tls_cert_trusted;
-mod tls_common;
-mod tls_protocol_min;
-mod tls_protocol_tls13;
+pub mod custom;
+pub mod dns;
+pub mod e2e;
+pub mod imap;
+pub mod mailbox;
+pub mod pop3;
+pub mod smtp;
+pub mod tls;
 mod verdict;
 
 pub use context::{
@@ -55,7 +19,7 @@ pub use context::{
 pub use custom::{
     CodePattern, CustomCheck, CustomSpec, EnhancedPattern, Expect, ReplyPattern, Step,
 };
-pub use tls_common::{TlsSettings, TrustStore};
+pub use tls::{TlsSettings, TrustStore};
 pub use verdict::Verdict;
 
 use crate::outcome::{Category, Severity};
@@ -207,44 +171,44 @@ pub trait Check: Send + Sync + 'static {
 
 /// Every check, in report order.
 pub static CATALOG: &[&dyn Check] = &[
-    &smtp_banner_no_software::BannerNoSoftware,
-    &smtp_banner_fqdn::BannerFqdn,
-    &smtp_vrfy_disabled::VrfyDisabled,
-    &smtp_expn_disabled::ExpnDisabled,
-    &smtp_starttls::StartTls,
-    &smtp_submission_tls_required::SubmissionTlsRequired,
-    &smtp_auth_tls_only::AuthTlsOnly,
-    &smtp_auth_offered::AuthOffered,
-    &smtp_smtps::Smtps,
-    &smtp_relay_refused::RelayRefused,
-    &smtp_helo_invalid_rejected::HeloInvalidRejected,
-    &smtp_sender_unknown_domain_rejected::SenderUnknownDomainRejected,
-    &smtp_size_advertised::SizeAdvertised,
-    &tls_protocol_min::ProtocolMin,
-    &tls_protocol_tls13::ProtocolTls13,
-    &tls_cert_trusted::CertTrusted,
-    &tls_cert_hostname::CertHostname,
-    &tls_cert_expiry::CertExpiry,
-    &tls_cert_key::CertKey,
-    &imap_imaps::Imaps,
-    &imap_starttls::StartTls,
-    &imap_login_tls_only::LoginTlsOnly,
-    &imap_login::Login,
-    &imap_banner_no_software::BannerNoSoftware,
-    &pop3_pop3s::Pop3s,
-    &pop3_stls::Stls,
-    &pop3_login_tls_only::LoginTlsOnly,
-    &dns_a::DnsA,
-    &dns_mx::DnsMx,
-    &dns_ptr::DnsPtr,
-    &dns_spf::DnsSpf,
-    &dns_dkim::DnsDkim,
-    &dns_dmarc::DnsDmarc,
-    &dns_rbl::DnsRbl,
-    &e2e_submit::E2eSubmit,
-    &e2e_fetch::E2eFetch,
-    &e2e_dkim::E2eDkim,
-    &e2e_inbound::E2eInbound,
+    &smtp::banner_no_software::BannerNoSoftware,
+    &smtp::banner_fqdn::BannerFqdn,
+    &smtp::vrfy_disabled::VrfyDisabled,
+    &smtp::expn_disabled::ExpnDisabled,
+    &smtp::starttls::StartTls,
+    &smtp::submission_tls_required::SubmissionTlsRequired,
+    &smtp::auth_tls_only::AuthTlsOnly,
+    &smtp::auth_offered::AuthOffered,
+    &smtp::smtps::Smtps,
+    &smtp::relay_refused::RelayRefused,
+    &smtp::helo_invalid_rejected::HeloInvalidRejected,
+    &smtp::sender_unknown_domain_rejected::SenderUnknownDomainRejected,
+    &smtp::size_advertised::SizeAdvertised,
+    &tls::protocol_min::ProtocolMin,
+    &tls::protocol_tls13::ProtocolTls13,
+    &tls::cert_trusted::CertTrusted,
+    &tls::cert_hostname::CertHostname,
+    &tls::cert_expiry::CertExpiry,
+    &tls::cert_key::CertKey,
+    &imap::imaps::Imaps,
+    &imap::starttls::StartTls,
+    &imap::login_tls_only::LoginTlsOnly,
+    &imap::login::Login,
+    &imap::banner_no_software::BannerNoSoftware,
+    &pop3::pop3s::Pop3s,
+    &pop3::stls::Stls,
+    &pop3::login_tls_only::LoginTlsOnly,
+    &dns::a::DnsA,
+    &dns::mx::DnsMx,
+    &dns::ptr::DnsPtr,
+    &dns::spf::DnsSpf,
+    &dns::dkim::DnsDkim,
+    &dns::dmarc::DnsDmarc,
+    &dns::rbl::DnsRbl,
+    &e2e::submit::E2eSubmit,
+    &e2e::fetch::E2eFetch,
+    &e2e::dkim::E2eDkim,
+    &e2e::inbound::E2eInbound,
 ];
 
 pub fn find(id: &str) -> Option<&'static dyn Check> {
@@ -283,44 +247,64 @@ mod tests {
                     && !info.why.is_empty()
                     && !info.fix.is_empty()
             );
-            let file = format!("src/check/{}.rs", info.id.replace(['.', '-'], "_"));
-            let source =
-                std::fs::read_to_string(env!("CARGO_MANIFEST_DIR").to_string() + "/" + &file)
-                    .unwrap_or_else(|_| panic!("{} has no file {file}", info.id));
-            assert!(source.contains("#[cfg(test)]"), "{file} has no unit tests");
+            let file = check_file(info.id);
+            let source = std::fs::read_to_string(&file)
+                .unwrap_or_else(|_| panic!("{} has no file {}", info.id, file.display()));
+            assert!(
+                source.contains("#[cfg(test)]"),
+                "{} has no unit tests",
+                file.display()
+            );
+        }
+    }
+
+    /// `smtp.vrfy.disabled` lives in `smtp/vrfy_disabled.rs` (or, split in parts,
+    /// `smtp/vrfy_disabled/mod.rs`): the group is the category.
+    fn check_file(id: &str) -> std::path::PathBuf {
+        let (group, rest) = id.split_once('.').expect("ids have a category");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check");
+        let stem = dir.join(group).join(rest.replace(['.', '-'], "_"));
+        let split = stem.join("mod.rs");
+        if split.exists() {
+            split
+        } else {
+            stem.with_extension("rs")
+        }
+    }
+
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                rust_files(&path, out);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                out.push(path);
+            }
         }
     }
 
     #[test]
     fn every_check_file_is_registered() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check");
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let name = entry.unwrap().file_name().into_string().unwrap();
-            let Some(stem) = name.strip_suffix(".rs") else {
-                continue;
-            };
-            if [
-                "mod",
-                "context",
-                // Custom checks come from scenarios at run time, not from the catalog.
-                "custom",
-                "verdict",
-                "smtp_common",
-                "dns_common",
-                "tls_common",
-                "mailbox_common",
-                "e2e_common",
-            ]
-            .contains(&stem)
-            {
-                continue;
+        // A check file is one that declares a `CheckInfo`; shared code (a group's `mod.rs`,
+        // a split check's parts) declares none.
+        let mut files = Vec::new();
+        rust_files(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/check"),
+            &mut files,
+        );
+        let registered: Vec<_> = CATALOG.iter().map(|c| check_file(c.info().id)).collect();
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            let declares_check = source.lines().any(|line| {
+                line.starts_with("static ") && line.ends_with(": CheckInfo = CheckInfo {")
+            });
+            if declares_check {
+                assert!(
+                    registered.contains(&file),
+                    "{} declares a check that is not registered in CATALOG",
+                    file.display()
+                );
             }
-            assert!(
-                CATALOG
-                    .iter()
-                    .any(|c| c.info().id.replace(['.', '-'], "_") == stem),
-                "src/check/{name} is not registered in CATALOG"
-            );
         }
     }
 
