@@ -222,7 +222,7 @@ async fn run_target(input: &str, domain: Option<&str>, config: &RunConfig) -> Ta
         let (semaphore, target, memo) = (&semaphore, &target, &memo);
         async move {
             let _permit = semaphore.acquire().await.expect("semaphore never closed");
-            run_group(group, target, memo, config).await
+            run_group(group, target, memo, semaphore, config).await
         }
     });
     let mut results: Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> =
@@ -327,6 +327,7 @@ async fn run_group(
     group: Group,
     target: &TargetInfo,
     memo: &TargetMemo,
+    permits: &Semaphore,
     config: &RunConfig,
 ) -> Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> {
     let mut slot = SessionSlot::default();
@@ -348,6 +349,7 @@ async fn run_group(
             ports: &config.ports,
             state: &group.state,
             memo,
+            permits: Some(permits),
             slot: (group.stage != Stage::Own).then_some(&mut slot),
         };
         let budget = config.check_budget();

@@ -8,12 +8,13 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::OnceCell;
+use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
 
 use super::{Protocol, Role, Stage, Verdict};
 use crate::probe::ProbeError;
 use crate::probe::dns::Dns;
 use crate::probe::imap::ImapSession;
+use crate::probe::legacy_tls::LegacyProbe;
 use crate::probe::net::NetOptions;
 use crate::probe::pop3::Pop3Session;
 use crate::probe::session::{OpenFailure, OpenFailureKind};
@@ -95,6 +96,19 @@ pub struct EndpointState {
     pub contact: Contact,
     /// The TLS handshake as a client would do it, observed once for all `tls.*` checks.
     pub tls: OnceCell<Result<TlsObservation, OpenFailure>>,
+    /// A TLS 1.1-and-below handshake with its chain, read once (`tls.protocol.min`, and
+    /// `tls.cert.*` when the server speaks nothing newer).
+    pub legacy_tls: OnceCell<Result<LegacyProbe, OpenFailure>>,
+}
+
+/// A job of [`Ctx::concurrently`], holding its permit (if it has one of its own) until done.
+async fn tagged<T>(
+    index: usize,
+    job: impl std::future::Future<Output = T>,
+    permit: Option<SemaphorePermit<'_>>,
+) -> (usize, bool, T) {
+    let value = job.await;
+    (index, permit.is_some(), value)
 }
 
 /// Parameters of the SMTP checks (scenario `settings:`).
@@ -179,6 +193,9 @@ pub struct Ctx<'a> {
     pub(crate) state: &'a EndpointState,
     pub(crate) slot: Option<&'a mut SessionSlot>,
     pub(crate) memo: &'a TargetMemo,
+    /// The target's connection permits (`--concurrency`), for checks that open several
+    /// connections at once; `None`: one at a time.
+    pub(crate) permits: Option<&'a Semaphore>,
 }
 
 impl Ctx<'_> {
@@ -241,6 +258,44 @@ impl Ctx<'_> {
         open: impl std::future::Future<Output = Result<T, OpenFailure>>,
     ) -> Result<T, OpenFailure> {
         self.state.contact.open(open).await
+    }
+
+    /// Runs `jobs` (each one connection) concurrently within the target's connection limit,
+    /// results in the order given: the first runs on the permit this check already holds,
+    /// each further one on a permit of its own when one is free. It waits for a permit only
+    /// while its own jobs make progress, so checks doing this never wait on each other.
+    pub async fn concurrently<T, F>(&self, jobs: Vec<F>) -> Vec<T>
+    where
+        F: std::future::Future<Output = T>,
+    {
+        use futures::stream::{FuturesUnordered, StreamExt};
+        let count = jobs.len();
+        let mut waiting = jobs.into_iter().enumerate();
+        let mut results: Vec<Option<T>> = (0..count).map(|_| None).collect();
+        let mut running = FuturesUnordered::new();
+        let mut own_free = true;
+        loop {
+            if own_free && let Some((index, job)) = waiting.next() {
+                own_free = false;
+                running.push(tagged(index, job, None));
+            }
+            if running.is_empty() {
+                break;
+            }
+            let more = waiting.len() > 0 && self.permits.is_some();
+            tokio::select! {
+                Some((index, extra, value)) = running.next() => {
+                    results[index] = Some(value);
+                    own_free |= !extra;
+                }
+                Ok(permit) = async { self.permits.expect("checked").acquire().await }, if more => {
+                    if let Some((index, job)) = waiting.next() {
+                        running.push(tagged(index, job, Some(permit)));
+                    }
+                }
+            }
+        }
+        results.into_iter().flatten().collect()
     }
 
     /// The TLS handshake on this endpoint (STARTTLS or implicit), done once and shared.

@@ -185,6 +185,7 @@ pub static CATALOG: &[&dyn Check] = &[
     &smtp::sender_unknown_domain_rejected::SenderUnknownDomainRejected,
     &smtp::size_advertised::SizeAdvertised,
     &tls::protocol_min::ProtocolMin,
+    &tls::ciphers_weak::CiphersWeak,
     &tls::protocol_tls13::ProtocolTls13,
     &tls::cert_trusted::CertTrusted,
     &tls::cert_hostname::CertHostname,

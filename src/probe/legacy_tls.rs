@@ -1,26 +1,24 @@
-//! Raw TLS 1.0 / 1.1 ClientHellos, to learn whether a server still accepts those versions.
-//!
-//! Why by hand: rustls implements TLS 1.2 and 1.3 only and cannot offer an older version, and
-//! linking OpenSSL for one probe would bring a C dependency whose own defaults (SECLEVEL 2 in
-//! Debian's OpenSSL 3) refuse TLS 1.0 on the client side too. The probe needs very little: one
-//! ClientHello record offering exactly one old version, and the first record of the answer —
-//! a ServerHello (the version was accepted), an alert or a closed connection (refused). No
-//! handshake is ever completed and no key material is made.
-//!
-//! The record building and parsing are sans-I/O and unit-tested on bytes; [`probe`] runs the
-//! dialog: the STARTTLS preamble of the endpoint's protocol, the hello, the answer, every read
-//! bounded by the run's timeout.
+//! Raw TLS probes over the protocol openers: a fresh connection opened by the SMTP, IMAP or
+//! POP3 client (greeting, hello, STARTTLS/STLS) or implicit TLS, then a hand-made ClientHello
+//! (see [`super::raw_tls`] for why by hand) and the server's first flight. Three uses:
+//! TLS 1.0/1.1 offers for `tls.protocol.min`, one offer per weak suite class for
+//! `tls.ciphers.weak`, and the certificate chain of a TLS 1.0/1.1 handshake for `tls.cert.*`
+//! when the server speaks nothing newer. Every step is bounded by the run's timeout.
 
 use std::net::SocketAddr;
 
+use rustls_pki_types::CertificateDer;
+
 use super::ProbeError;
-use super::conn::{Conn, Parsed};
-use super::imap::{ImapClient, Status as ImapStatus};
+use super::conn::Conn;
+use super::imap::{ImapOptions, ImapSession};
 use super::net::NetOptions;
-use super::pop3::Pop3Client;
-use super::reply::Capabilities as SmtpCapabilities;
-use super::session::{OpenFailure, OpenFailureKind, Refusal};
-use super::smtp::SmtpClient;
+use super::pop3::{Pop3Options, Pop3Session};
+use super::raw_tls::{self, Hello, SCSV, TLS12, describe_alert, read_flight};
+pub use super::raw_tls::{Answer, WeakClass, alert_name, parse_answer, suite_name, version_name};
+use super::session::{OpenFailure, request_tls};
+use super::smtp::{OpenOptions, Session};
+use super::tls::{TlsInfo, TlsObservation};
 
 /// A protocol version older than rustls can speak.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +33,8 @@ impl LegacyVersion {
     /// The version number on the wire.
     pub fn wire(self) -> u16 {
         match self {
-            LegacyVersion::Tls10 => 0x0301,
-            LegacyVersion::Tls11 => 0x0302,
+            LegacyVersion::Tls10 => raw_tls::TLS10,
+            LegacyVersion::Tls11 => raw_tls::TLS11,
         }
     }
 
@@ -56,243 +54,62 @@ impl LegacyVersion {
     }
 }
 
-/// `TLS 1.0`, `SSL 3.0`, or the number for anything else.
-pub fn version_name(wire: u16) -> String {
-    match wire {
-        0x0300 => "SSL 3.0".into(),
-        0x0301 => "TLS 1.0".into(),
-        0x0302 => "TLS 1.1".into(),
-        0x0303 => "TLS 1.2".into(),
-        0x0304 => "TLS 1.3".into(),
-        other => format!("version 0x{other:04x}"),
-    }
-}
-
 /// What a TLS 1.0/1.1 client of the last decade offers (OpenSSL 1.0.2's default order, less
 /// the export, RC4 and anonymous suites): a server that accepts the version finds a suite here.
-pub const CIPHER_SUITES: &[(u16, &str)] = &[
-    (0xc00a, "ECDHE-ECDSA-AES256-SHA"),
-    (0xc014, "ECDHE-RSA-AES256-SHA"),
-    (0x0039, "DHE-RSA-AES256-SHA"),
-    (0xc009, "ECDHE-ECDSA-AES128-SHA"),
-    (0xc013, "ECDHE-RSA-AES128-SHA"),
-    (0x0033, "DHE-RSA-AES128-SHA"),
-    (0x0035, "AES256-SHA"),
-    (0x002f, "AES128-SHA"),
-    (0x000a, "DES-CBC3-SHA"),
-    // RFC 5746: tells the server we support secure renegotiation.
-    (0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV"),
+pub const CIPHER_SUITES: &[u16] = &[
+    0xc00a, 0xc014, 0x0039, 0xc009, 0xc013, 0x0033, 0x0035, 0x002f, 0x000a, SCSV,
 ];
-
-pub fn suite_name(code: u16) -> String {
-    CIPHER_SUITES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, name)| (*name).to_string())
-        .unwrap_or_else(|| format!("0x{code:04x}"))
-}
-
-fn push_u16(out: &mut Vec<u8>, value: u16) {
-    out.extend_from_slice(&value.to_be_bytes());
-}
-
-/// Prefixes `body` with its length in `width` bytes (2 or 3).
-fn with_length(width: usize, body: &[u8]) -> Vec<u8> {
-    let length = body.len().to_be_bytes();
-    let mut out = length[length.len() - width..].to_vec();
-    out.extend_from_slice(body);
-    out
-}
-
-fn extension(kind: u16, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    push_u16(&mut out, kind);
-    out.extend_from_slice(&with_length(2, body));
-    out
-}
 
 /// One TLS record holding a ClientHello that offers only `version`. `sni` is the host name to
 /// send in server_name (RFC 6066 forbids addresses there: pass `None` for an address).
 pub fn client_hello(version: LegacyVersion, sni: Option<&str>, random: [u8; 32]) -> Vec<u8> {
-    let mut hello = Vec::new();
-    push_u16(&mut hello, version.wire());
-    hello.extend_from_slice(&random);
-    hello.push(0); // no session id
-    let mut suites = Vec::new();
-    for (code, _) in CIPHER_SUITES {
-        push_u16(&mut suites, *code);
-    }
-    hello.extend_from_slice(&with_length(2, &suites));
-    hello.extend_from_slice(&[1, 0]); // compression: null only
-
-    let mut extensions = Vec::new();
-    if let Some(name) = sni {
-        // server_name: list of one host_name entry.
-        let mut entry = vec![0u8];
-        entry.extend_from_slice(&with_length(2, name.as_bytes()));
-        extensions.extend_from_slice(&extension(0x0000, &with_length(2, &entry)));
-    }
-    // supported_groups: x25519, secp256r1, secp384r1.
-    extensions.extend_from_slice(&extension(
-        0x000a,
-        &with_length(2, &[0x00, 0x1d, 0x00, 0x17, 0x00, 0x18]),
-    ));
-    // ec_point_formats: uncompressed.
-    extensions.extend_from_slice(&extension(0x000b, &[1, 0]));
-    // extended_master_secret (RFC 7627), empty.
-    extensions.extend_from_slice(&extension(0x0017, &[]));
-    hello.extend_from_slice(&with_length(2, &extensions));
-
-    let mut handshake = vec![1u8]; // client_hello
-    handshake.extend_from_slice(&with_length(3, &hello));
-    // The record layer says TLS 1.0 whatever the offer, as clients do for compatibility.
-    let mut record = vec![22u8, 0x03, 0x01];
-    record.extend_from_slice(&with_length(2, &handshake));
-    record
+    raw_tls::client_hello(&Hello {
+        version: version.wire(),
+        suites: CIPHER_SUITES,
+        sni,
+        random,
+    })
 }
 
-/// The first thing the server answered to a ClientHello.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Answer {
-    /// The server chose `version` and `cipher`: the handshake would go on.
-    ServerHello { version: u16, cipher: u16 },
-    /// A fatal alert (or close_notify).
-    Alert { level: u8, description: u8 },
-    /// Not a TLS answer, or not the one expected.
-    Other(String),
-}
-
-/// RFC 8446 §6 / RFC 5246 §7.2 names.
-pub fn alert_name(description: u8) -> &'static str {
-    match description {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        22 => "record_overflow",
-        40 => "handshake_failure",
-        42 => "bad_certificate",
-        47 => "illegal_parameter",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        112 => "unrecognized_name",
-        _ => "unknown alert",
-    }
-}
-
-/// Largest record a TLS 1.0-1.2 peer may send (2^14 plus compression and MAC overhead).
-const MAX_RECORD: usize = 16384 + 2048;
-
-/// Reads the answer from the records in `buf`. Warning alerts other than close_notify (some
-/// servers send `unrecognized_name` before their ServerHello) are skipped.
-pub fn parse_answer(buf: &[u8]) -> Parsed<Answer> {
-    let mut pos = 0;
-    let mut handshake = Vec::new();
-    loop {
-        let Some(header) = buf.get(pos..pos + 5) else {
-            return Ok(None);
-        };
-        let (kind, major, length) = (
-            header[0],
-            header[1],
-            usize::from(u16::from_be_bytes([header[3], header[4]])),
-        );
-        if !matches!(kind, 20..=23) || major != 3 || length > MAX_RECORD {
-            let shown = String::from_utf8_lossy(&buf[pos..buf.len().min(pos + 60)]).into_owned();
-            return Ok(Some((
-                Answer::Other(format!("not a TLS record: {shown:?}")),
-                buf.len(),
-            )));
-        }
-        let Some(body) = buf.get(pos + 5..pos + 5 + length) else {
-            return Ok(None);
-        };
-        pos += 5 + length;
-        match kind {
-            21 => {
-                let (&level, &description) = match body {
-                    [level, description, ..] => (level, description),
-                    _ => return Ok(Some((Answer::Other("truncated alert".into()), pos))),
-                };
-                if level == 1 && description != 0 {
-                    continue;
-                }
-                return Ok(Some((Answer::Alert { level, description }, pos)));
-            }
-            22 => {
-                handshake.extend_from_slice(body);
-                if handshake.len() < 4 {
-                    continue;
-                }
-                if handshake[0] != 2 {
-                    return Ok(Some((
-                        Answer::Other(format!(
-                            "handshake message type {} instead of ServerHello",
-                            handshake[0]
-                        )),
-                        pos,
-                    )));
-                }
-                // server_version(2) random(32) session_id(1+n) cipher_suite(2)
-                let Some(&session_id_length) = handshake.get(4 + 2 + 32) else {
-                    continue;
-                };
-                let cipher_at = 4 + 2 + 32 + 1 + usize::from(session_id_length);
-                let Some(cipher) = handshake.get(cipher_at..cipher_at + 2) else {
-                    continue;
-                };
-                return Ok(Some((
-                    Answer::ServerHello {
-                        version: u16::from_be_bytes([handshake[4], handshake[5]]),
-                        cipher: u16::from_be_bytes([cipher[0], cipher[1]]),
-                    },
-                    pos,
-                )));
-            }
-            _ => {
-                return Ok(Some((
-                    Answer::Other(format!("unexpected record type {kind} before ServerHello")),
-                    pos,
-                )));
-            }
-        }
-    }
-}
-
-/// What one legacy offer showed.
+/// What one offer showed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// The server answered with a ServerHello at `version` (the offered one or older).
     Accepted { version: u16, cipher: u16 },
     /// The server refused: an alert, a closed connection, or a ServerHello for a newer
-    /// version than offered (which no legacy client can go on with). The reason, in words.
+    /// version than offered (which no such client can go on with). The reason, in words.
     Refused(String),
-    /// We could not tell (timeout, garbage).
+    /// We could not tell (timeout, garbage, a suite that was not offered).
     Unknown(String),
 }
 
-/// Judges the answer to an offer of `offered`.
-pub fn outcome(offered: LegacyVersion, answer: Result<Answer, ProbeError>) -> Outcome {
+/// Judges the answer to an offer of versions up to `max` and, when given, only `offered`.
+pub fn judge_answer(
+    max: u16,
+    offered: Option<&[u16]>,
+    answer: Result<Answer, ProbeError>,
+) -> Outcome {
     match answer {
-        Ok(Answer::ServerHello { version, cipher }) if version <= offered.wire() => {
+        Ok(Answer::ServerHello { version, cipher })
+            if offered.is_some_and(|suites| !suites.contains(&cipher)) =>
+        {
+            Outcome::Unknown(format!(
+                "the server chose {} at {}, which was not offered (a broken TLS stack)",
+                suite_name(cipher),
+                version_name(version)
+            ))
+        }
+        Ok(Answer::ServerHello { version, cipher }) if version <= max => {
             Outcome::Accepted { version, cipher }
         }
         Ok(Answer::ServerHello { version, .. }) => Outcome::Refused(format!(
             "answered with a {} ServerHello, which a {} client aborts",
             version_name(version),
-            offered.name()
+            version_name(max)
         )),
-        Ok(Answer::Alert { level, description }) => Outcome::Refused(format!(
-            "{} alert {} ({description})",
-            if level == 2 { "fatal" } else { "warning" },
-            alert_name(description)
-        )),
+        Ok(Answer::Alert { level, description }) => {
+            Outcome::Refused(describe_alert(level, description))
+        }
         Ok(Answer::Other(what)) => Outcome::Unknown(what),
         Err(ProbeError::Closed) => {
             Outcome::Refused("closed the connection without a ServerHello".into())
@@ -302,29 +119,184 @@ pub fn outcome(offered: LegacyVersion, answer: Result<Answer, ProbeError>) -> Ou
     }
 }
 
-/// How the endpoint starts TLS.
-#[derive(Clone, Debug)]
-pub enum Preamble {
-    /// TLS from the first byte (465, 993, 995).
-    Implicit,
-    /// Greeting, `EHLO name`, `STARTTLS`, `220`.
-    Smtp { helo: Option<String> },
-    /// Greeting, `a1 STARTTLS`, `a1 OK`.
-    Imap,
-    /// Greeting, `STLS`, `+OK`.
-    Pop3,
+/// Judges the answer to an offer of `offered`.
+pub fn outcome(offered: LegacyVersion, answer: Result<Answer, ProbeError>) -> Outcome {
+    judge_answer(offered.wire(), None, answer)
 }
 
-impl Preamble {
+/// How the endpoint reaches the point where the server waits for a ClientHello.
+#[derive(Clone, Debug)]
+pub enum Opener {
+    /// TLS from the first byte (465, 993, 995).
+    Implicit,
+    /// The SMTP opening (greeting, EHLO, polite retry), then `STARTTLS`.
+    Smtp(OpenOptions),
+    /// The IMAP opening (greeting, CAPABILITY), then `STARTTLS`.
+    Imap(ImapOptions),
+    /// The POP3 opening (greeting, CAPA), then `STLS`.
+    Pop3(Pop3Options),
+}
+
+impl Opener {
     /// `-starttls smtp` for the reproduction command line.
     fn openssl_option(&self) -> &'static str {
         match self {
-            Preamble::Implicit => "",
-            Preamble::Smtp { .. } => " -starttls smtp",
-            Preamble::Imap => " -starttls imap",
-            Preamble::Pop3 => " -starttls pop3",
+            Opener::Implicit => "",
+            Opener::Smtp(_) => " -starttls smtp",
+            Opener::Imap(_) => " -starttls imap",
+            Opener::Pop3(_) => " -starttls pop3",
         }
     }
+}
+
+/// Opens a connection with the protocol's own opener and stops where the server waits for
+/// a ClientHello. `Err` when the opening itself failed (no STARTTLS, refused, dead endpoint).
+pub async fn open_raw(
+    addr: SocketAddr,
+    opener: &Opener,
+    net: &NetOptions,
+) -> Result<Conn, OpenFailure> {
+    let mut conn = match opener {
+        Opener::Implicit => Conn::open(addr, None, net).await?,
+        Opener::Smtp(options) => {
+            let options = OpenOptions {
+                implicit_tls: false,
+                starttls: false,
+                ..options.clone()
+            };
+            let mut session = Session::open(&options, net).await?;
+            if let Err(kind) = request_tls(&mut session).await {
+                return Err(session.client.conn.abandon(kind));
+            }
+            session.client.conn
+        }
+        Opener::Imap(options) => {
+            let options = ImapOptions {
+                implicit_tls: false,
+                starttls: false,
+                ..options.clone()
+            };
+            let mut session = ImapSession::open(&options, net).await?;
+            if let Err(kind) = request_tls(&mut session).await {
+                return Err(session.client.conn.abandon(kind));
+            }
+            session.client.conn
+        }
+        Opener::Pop3(options) => {
+            let options = Pop3Options {
+                implicit_tls: false,
+                starttls: false,
+                ..options.clone()
+            };
+            let mut session = Pop3Session::open(&options, net).await?;
+            if let Err(kind) = request_tls(&mut session).await {
+                return Err(session.client.conn.abandon(kind));
+            }
+            session.client.conn
+        }
+    };
+    conn.discard_buffered();
+    Ok(conn)
+}
+
+/// No SNI for an address (RFC 6066 §3), as the probes themselves send none.
+fn sni(server_name: &str) -> Option<&str> {
+    server_name
+        .parse::<std::net::IpAddr>()
+        .is_err()
+        .then_some(server_name)
+}
+
+fn openssl_base(addr: SocketAddr, opener: &Opener, server_name: &str) -> String {
+    let sni = match sni(server_name) {
+        Some(name) => format!(" -servername {name}"),
+        None => String::new(),
+    };
+    format!(
+        "openssl s_client -connect {addr}{}{sni}",
+        opener.openssl_option()
+    )
+}
+
+/// The `openssl s_client` line that makes the same legacy offer.
+pub fn reproduce(
+    addr: SocketAddr,
+    opener: &Opener,
+    server_name: &str,
+    version: LegacyVersion,
+) -> String {
+    format!(
+        "{} {} -cipher 'DEFAULT:@SECLEVEL=0'",
+        openssl_base(addr, opener, server_name),
+        version.openssl_flag()
+    )
+}
+
+/// The `openssl s_client` line that offers the same class at TLS 1.2 (what a local OpenSSL
+/// still has of it: Debian's OpenSSL 3 lacks EXPORT, and RC4/DES without the legacy provider).
+pub fn reproduce_class(
+    addr: SocketAddr,
+    opener: &Opener,
+    server_name: &str,
+    class: WeakClass,
+) -> String {
+    format!(
+        "{} -tls1_2 -cipher '{}:@SECLEVEL=0'",
+        openssl_base(addr, opener, server_name),
+        class.openssl_cipher()
+    )
+}
+
+/// What the server answered to one hand-made hello, on the connection that carried it.
+struct Exchange {
+    conn: Conn,
+    answer: Result<Answer, ProbeError>,
+    chain: Option<Result<Vec<Vec<u8>>, String>>,
+}
+
+/// Opens, sends `hello` (recorded as `shown`), reads the first flight.
+async fn exchange(
+    addr: SocketAddr,
+    opener: &Opener,
+    net: &NetOptions,
+    hello: &[u8],
+    shown: &str,
+    want_chain: bool,
+) -> Result<Exchange, OpenFailure> {
+    let mut conn = open_raw(addr, opener, net).await?;
+    conn.transcript.client(shown);
+    let (answer, chain) = match conn.write_raw(hello).await {
+        Ok(()) => read_flight(&mut conn, want_chain).await,
+        Err(err) => (Err(err), None),
+    };
+    match &answer {
+        Ok(Answer::ServerHello { version, cipher }) => conn.transcript.server(&format!(
+            "<ServerHello: {}, cipher {}>",
+            version_name(*version),
+            suite_name(*cipher)
+        )),
+        Ok(Answer::Alert { level, description }) => conn
+            .transcript
+            .server(&format!("<TLS {}>", describe_alert(*level, *description))),
+        Ok(Answer::Other(what)) => conn.transcript.note(what),
+        Err(_) => {}
+    }
+    match &chain {
+        Some(Ok(certs)) => conn.transcript.server(&format!(
+            "<Certificate: {} certificate(s), {} bytes>",
+            certs.len(),
+            certs.iter().map(Vec::len).sum::<usize>()
+        )),
+        Some(Err(why)) => conn
+            .transcript
+            .note(&format!("no certificate chain: {why}")),
+        None => {}
+    }
+    Ok(Exchange {
+        conn,
+        answer,
+        chain,
+    })
 }
 
 /// One legacy offer on one connection, with its dialog.
@@ -333,172 +305,127 @@ pub struct LegacyProbe {
     pub version: LegacyVersion,
     pub outcome: Outcome,
     pub evidence: Vec<String>,
+    /// When the chain was asked for and the offer accepted: the handshake as the
+    /// `tls.cert.*` checks judge it, or why the chain could not be read.
+    pub handshake: Option<Result<TlsObservation, String>>,
 }
 
-/// The `openssl s_client` line that makes the same offer.
-pub fn reproduce(
-    addr: SocketAddr,
-    preamble: &Preamble,
+/// An accepted legacy handshake as the `tls.cert.*` checks see a rustls one.
+pub fn legacy_observation(
+    version: u16,
+    cipher: u16,
     server_name: &str,
-    version: LegacyVersion,
-) -> String {
-    // No SNI for an address (RFC 6066 §3), as the probe itself sends none.
-    let sni = if server_name.parse::<std::net::IpAddr>().is_ok() {
-        String::new()
-    } else {
-        format!(" -servername {server_name}")
-    };
-    format!(
-        "openssl s_client -connect {addr}{}{sni} {} -cipher 'DEFAULT:@SECLEVEL=0'",
-        preamble.openssl_option(),
-        version.openssl_flag()
-    )
+    chain: Vec<Vec<u8>>,
+    evidence: Vec<String>,
+) -> TlsObservation {
+    TlsObservation {
+        info: TlsInfo {
+            // As openssl names them.
+            version: match version {
+                raw_tls::TLS10 => "TLSv1".into(),
+                raw_tls::TLS11 => "TLSv1.1".into(),
+                other => version_name(other),
+            },
+            cipher: suite_name(cipher),
+            server_name: server_name.to_string(),
+            chain: chain.into_iter().map(CertificateDer::from).collect(),
+        },
+        evidence,
+    }
 }
 
-/// Connects, runs the preamble, offers only `version` and reads the first answer.
-/// `Err` when the preamble itself failed (no STARTTLS, refused, dead endpoint).
+/// Offers only `version` and reads the answer (and, with `want_chain`, the certificates).
 pub async fn probe(
     addr: SocketAddr,
-    preamble: &Preamble,
+    opener: &Opener,
     server_name: &str,
     version: LegacyVersion,
     net: &NetOptions,
+    want_chain: bool,
 ) -> Result<LegacyProbe, OpenFailure> {
-    let mut conn = run_preamble(Conn::open(addr, None, net).await?, preamble).await?;
-    conn.discard_buffered();
-    let sni = server_name
-        .parse::<std::net::IpAddr>()
-        .is_err()
-        .then_some(server_name);
+    let sni = sni(server_name);
     let hello = client_hello(version, sni, rand::random());
-    let names: Vec<&str> = CIPHER_SUITES[..CIPHER_SUITES.len() - 1]
+    let names: Vec<String> = CIPHER_SUITES[..CIPHER_SUITES.len() - 1]
         .iter()
-        .map(|(_, name)| *name)
+        .map(|code| suite_name(*code))
         .collect();
-    conn.transcript.client(&format!(
+    let shown = format!(
         "<{} ClientHello, {} bytes: only {} offered; suites {}; SNI {}>",
         version.name(),
         hello.len(),
         version.name(),
         names.join(":"),
         sni.unwrap_or("(none: an address)")
-    ));
-    let answer = match conn.write_raw(&hello).await {
-        Ok(()) => {
-            conn.read_with(parse_answer, "answer to the ClientHello")
-                .await
-        }
-        Err(err) => Err(err),
-    };
-    let outcome = outcome(version, answer.clone());
-    match (&answer, &outcome) {
-        (Ok(Answer::ServerHello { version, cipher }), _) => conn.transcript.server(&format!(
-            "<ServerHello: {}, cipher {}>",
-            version_name(*version),
-            suite_name(*cipher)
-        )),
-        (Ok(Answer::Alert { .. }), Outcome::Refused(how)) => {
-            conn.transcript.server(&format!("<TLS {how}>"))
-        }
-        (Ok(Answer::Other(what)), _) => conn.transcript.note(what),
-        _ => {}
-    }
-    conn.transcript.note(&format!(
+    );
+    let mut done = exchange(addr, opener, net, &hello, &shown, want_chain).await?;
+    let outcome = outcome(version, done.answer);
+    done.conn.transcript.note(&format!(
         "reproduce: {}",
-        reproduce(addr, preamble, server_name, version)
+        reproduce(addr, opener, server_name, version)
     ));
-    let evidence = conn.transcript.lines().to_vec();
-    conn.close().await;
+    let evidence = done.conn.transcript.lines().to_vec();
+    done.conn.close().await;
+    let handshake = match (&outcome, done.chain) {
+        (Outcome::Accepted { version, cipher }, Some(chain)) => Some(chain.map(|certs| {
+            legacy_observation(*version, *cipher, server_name, certs, evidence.clone())
+        })),
+        _ => None,
+    };
     Ok(LegacyProbe {
         version,
         outcome,
         evidence,
+        handshake,
     })
 }
 
-/// Runs the plain-text part up to the point where the server waits for a ClientHello.
-async fn run_preamble(conn: Conn, preamble: &Preamble) -> Result<Conn, OpenFailure> {
-    match preamble {
-        Preamble::Implicit => Ok(conn),
-        Preamble::Smtp { helo } => {
-            let name = helo.clone().unwrap_or_else(|| match conn.local {
-                Some(local) if local.is_ipv6() => format!("[IPv6:{}]", local.ip()),
-                Some(local) => format!("[{}]", local.ip()),
-                None => "mailcheck.invalid".into(),
-            });
-            let mut client = SmtpClient::new(conn);
-            match client.read_reply().await {
-                Ok(reply) if reply.code == 220 => {}
-                Ok(reply) => {
-                    let kind = OpenFailureKind::GreetingRefused(Refusal::from(&reply));
-                    return Err(client.conn.abandon(kind));
-                }
-                Err(err) => return Err(client.conn.abandon(OpenFailureKind::NoGreeting(err))),
-            }
-            let ehlo = match client.command(&format!("EHLO {name}")).await {
-                Ok(reply) if reply.code == 250 => reply,
-                Ok(reply) => {
-                    let kind = OpenFailureKind::HelloRefused(Refusal::from(&reply));
-                    return Err(client.conn.abandon(kind));
-                }
-                Err(err) => return Err(client.conn.abandon(OpenFailureKind::Broken(err))),
-            };
-            if !SmtpCapabilities::from_ehlo(&ehlo).has("STARTTLS") {
-                return Err(client.conn.abandon(OpenFailureKind::StartTlsNotOffered));
-            }
-            match client.command("STARTTLS").await {
-                Ok(reply) if reply.code == 220 => Ok(client.conn),
-                Ok(reply) => {
-                    let kind = OpenFailureKind::StartTlsRefused(Refusal::from(&reply));
-                    Err(client.conn.abandon(kind))
-                }
-                Err(err) => Err(client.conn.abandon(OpenFailureKind::Broken(err))),
-            }
-        }
-        Preamble::Imap => {
-            let mut client = ImapClient::new(conn);
-            match client.read().await {
-                Ok(line) if line.raw.to_ascii_uppercase().starts_with("* OK") => {}
-                Ok(line) => {
-                    let kind = OpenFailureKind::GreetingRefused(Refusal::permanent(line.raw));
-                    return Err(client.conn.abandon(kind));
-                }
-                Err(err) => return Err(client.conn.abandon(OpenFailureKind::NoGreeting(err))),
-            }
-            match client.command("STARTTLS").await {
-                Ok(done) if done.status.status == ImapStatus::Ok => Ok(client.conn),
-                Ok(done) => {
-                    let refusal = Refusal::permanent(done.status.summary());
-                    Err(client
-                        .conn
-                        .abandon(OpenFailureKind::StartTlsRefused(refusal)))
-                }
-                Err(err) => Err(client.conn.abandon(OpenFailureKind::Broken(err))),
-            }
-        }
-        Preamble::Pop3 => {
-            let mut client = Pop3Client { conn };
-            match client.read(false).await {
-                Ok(reply) if reply.ok => {}
-                Ok(reply) => {
-                    let kind =
-                        OpenFailureKind::GreetingRefused(Refusal::permanent(reply.summary()));
-                    return Err(client.conn.abandon(kind));
-                }
-                Err(err) => return Err(client.conn.abandon(OpenFailureKind::NoGreeting(err))),
-            }
-            match client.command("STLS").await {
-                Ok(reply) if reply.ok => Ok(client.conn),
-                Ok(reply) => {
-                    let refusal = Refusal::permanent(reply.summary());
-                    Err(client
-                        .conn
-                        .abandon(OpenFailureKind::StartTlsRefused(refusal)))
-                }
-                Err(err) => Err(client.conn.abandon(OpenFailureKind::Broken(err))),
-            }
-        }
-    }
+/// One weak-class offer on one connection, with its dialog.
+#[derive(Clone, Debug)]
+pub struct CipherProbe {
+    pub class: WeakClass,
+    pub outcome: Outcome,
+    pub evidence: Vec<String>,
+}
+
+/// Offers TLS 1.2 and below with only `class`'s suites and reads the answer.
+pub async fn probe_class(
+    addr: SocketAddr,
+    opener: &Opener,
+    server_name: &str,
+    class: WeakClass,
+    net: &NetOptions,
+) -> Result<CipherProbe, OpenFailure> {
+    let sni = sni(server_name);
+    let mut suites = class.suites();
+    let offered = suites.clone();
+    suites.push(SCSV);
+    let hello = raw_tls::client_hello(&Hello {
+        version: TLS12,
+        suites: &suites,
+        sni,
+        random: rand::random(),
+    });
+    let names: Vec<String> = offered.iter().map(|code| suite_name(*code)).collect();
+    let shown = format!(
+        "<TLS 1.2 ClientHello, {} bytes: only {} suites offered: {}; SNI {}>",
+        hello.len(),
+        class.name(),
+        names.join(":"),
+        sni.unwrap_or("(none: an address)")
+    );
+    let mut done = exchange(addr, opener, net, &hello, &shown, false).await?;
+    let outcome = judge_answer(TLS12, Some(&offered), done.answer);
+    done.conn.transcript.note(&format!(
+        "reproduce: {}",
+        reproduce_class(addr, opener, server_name, class)
+    ));
+    let evidence = done.conn.transcript.lines().to_vec();
+    done.conn.close().await;
+    Ok(CipherProbe {
+        class,
+        outcome,
+        evidence,
+    })
 }
 
 #[cfg(test)]
@@ -683,26 +610,108 @@ mod tests {
         ));
     }
 
+    fn smtp_opener(addr: SocketAddr) -> Opener {
+        Opener::Smtp(OpenOptions {
+            addr,
+            server_name: "mail.ref.test".into(),
+            implicit_tls: false,
+            starttls: false,
+            helo_name: None,
+            retry_pause: std::time::Duration::ZERO,
+        })
+    }
+
+    #[test]
+    fn weak_class_answers_are_judged_against_what_was_offered() {
+        let offered = WeakClass::Anonymous.suites();
+        let hello = |cipher| {
+            Ok(Answer::ServerHello {
+                version: TLS12,
+                cipher,
+            })
+        };
+        assert_eq!(
+            judge_answer(TLS12, Some(&offered), hello(0x00a7)),
+            Outcome::Accepted {
+                version: TLS12,
+                cipher: 0x00a7
+            }
+        );
+        // A suite of another class than offered: the server is broken, we cannot tell.
+        assert!(matches!(
+            judge_answer(TLS12, Some(&offered), hello(0xc02f)),
+            Outcome::Unknown(why) if why.contains("0xc02f") && why.contains("not offered")
+        ));
+        // An older version than offered is still acceptance.
+        assert!(matches!(
+            judge_answer(
+                TLS12,
+                Some(&offered),
+                Ok(Answer::ServerHello {
+                    version: 0x0301,
+                    cipher: 0x0034
+                })
+            ),
+            Outcome::Accepted {
+                version: 0x0301,
+                ..
+            }
+        ));
+        assert_eq!(
+            judge_answer(
+                TLS12,
+                Some(&offered),
+                Ok(Answer::Alert {
+                    level: 2,
+                    description: 40
+                })
+            ),
+            Outcome::Refused("fatal alert handshake_failure (40)".into())
+        );
+    }
+
+    #[test]
+    fn an_accepted_legacy_handshake_is_an_observation() {
+        let evidence = vec!["C: <TLS 1.1 ClientHello>".to_string()];
+        let observation = legacy_observation(
+            0x0301,
+            0xc014,
+            "mail.weak.test",
+            vec![vec![0x30, 0x00]],
+            evidence.clone(),
+        );
+        assert_eq!(observation.info.version, "TLSv1");
+        assert_eq!(
+            observation.info.cipher,
+            "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"
+        );
+        assert_eq!(observation.info.server_name, "mail.weak.test");
+        assert_eq!(observation.info.chain.len(), 1);
+        assert_eq!(observation.evidence, evidence);
+        let v11 = legacy_observation(0x0302, 0x002f, "x", vec![], vec![]);
+        assert_eq!(v11.info.version, "TLSv1.1");
+    }
+
     #[test]
     fn reproduction_lines() {
         let addr: SocketAddr = "127.0.100.10:25".parse().unwrap();
         assert_eq!(
             reproduce(
                 addr,
-                &Preamble::Smtp { helo: None },
+                &smtp_opener(addr),
                 "mail.ref.test",
                 LegacyVersion::Tls10
             ),
             "openssl s_client -connect 127.0.100.10:25 -starttls smtp -servername mail.ref.test -tls1 -cipher 'DEFAULT:@SECLEVEL=0'"
         );
         assert!(
-            reproduce(addr, &Preamble::Implicit, "x.test", LegacyVersion::Tls11)
+            reproduce(addr, &Opener::Implicit, "x.test", LegacyVersion::Tls11)
                 .contains(" -tls1_1 ")
         );
         assert_eq!(
             reproduce(
                 addr,
-                &Preamble::Implicit,
+                &Opener::Implicit,
                 "127.0.100.10",
                 LegacyVersion::Tls10
             ),

@@ -8,6 +8,7 @@ pub mod legacy_tls;
 pub mod mailbox;
 pub mod net;
 pub mod pop3;
+pub mod raw_tls;
 pub mod reply;
 pub mod session;
 pub mod smtp;

@@ -145,6 +145,16 @@ pub(crate) async fn start_tls(
     session: &mut impl StartTls,
     server_name: &str,
 ) -> Result<(), OpenFailureKind> {
+    request_tls(session).await?;
+    if let Err(err) = session.conn().upgrade(server_name).await {
+        return Err(OpenFailureKind::StartTlsHandshake(err));
+    }
+    session.ask_again().await
+}
+
+/// The command half of [`start_tls`]: afterwards the server waits for a ClientHello (the raw
+/// TLS probes send their own).
+pub(crate) async fn request_tls(session: &mut impl StartTls) -> Result<(), OpenFailureKind> {
     let offered = session.offers_start_tls();
     if offered == Some(false) {
         return Err(OpenFailureKind::StartTlsNotOffered);
@@ -156,10 +166,7 @@ pub(crate) async fn start_tls(
         Ok(Err(refusal)) => return Err(OpenFailureKind::StartTlsRefused(refusal)),
         Err(err) => return Err(OpenFailureKind::Broken(err)),
     }
-    if let Err(err) = session.conn().upgrade(server_name).await {
-        return Err(OpenFailureKind::StartTlsHandshake(err));
-    }
-    session.ask_again().await
+    Ok(())
 }
 
 #[cfg(test)]

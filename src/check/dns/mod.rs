@@ -202,6 +202,7 @@ pub mod tests {
             ports: &ports,
             state: &state,
             memo: &memo,
+            permits: None,
             slot: None,
         };
         check.run(&mut ctx).await

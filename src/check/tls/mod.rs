@@ -7,6 +7,7 @@ pub mod cert_expiry;
 pub mod cert_hostname;
 pub mod cert_key;
 pub mod cert_trusted;
+pub mod ciphers_weak;
 pub mod protocol_min;
 pub mod protocol_tls13;
 
@@ -20,6 +21,7 @@ use x509_parser::public_key::PublicKey;
 
 use crate::check::{Ctx, Protocol, Role, Verdict};
 use crate::probe::ProbeError;
+use crate::probe::legacy_tls::{LegacyProbe, LegacyVersion, Opener, Outcome, probe};
 use crate::probe::session::{OpenFailure, OpenFailureKind};
 use crate::probe::tls::TlsObservation;
 
@@ -354,16 +356,79 @@ pub fn classify<'a>(failure: OpenFailure) -> Observed<'a> {
     }
 }
 
+/// How the raw probes reach this endpoint's TLS: the protocol's own opener, or implicit TLS.
+pub fn opener(ctx: &Ctx<'_>) -> Opener {
+    let endpoint = ctx.endpoint();
+    if endpoint.role.implicit_tls() {
+        return Opener::Implicit;
+    }
+    match endpoint.role.protocol() {
+        Protocol::Smtp => Opener::Smtp(ctx.open_options()),
+        Protocol::Imap => Opener::Imap(crate::check::mailbox::imap_options(ctx, false)),
+        Protocol::Pop3 => Opener::Pop3(crate::check::mailbox::pop3_options(ctx, false)),
+    }
+}
+
+/// The endpoint's raw handshake offering TLS 1.1 and below, with the chain after an
+/// accepting ServerHello: done once, for `tls.protocol.min` and, when no TLS 1.2/1.3
+/// handshake succeeds, the `tls.cert.*` checks.
+pub async fn legacy_handshake<'c>(ctx: &'c Ctx<'_>) -> &'c Result<LegacyProbe, OpenFailure> {
+    let endpoint = ctx.endpoint();
+    ctx.state
+        .legacy_tls
+        .get_or_init(|| async {
+            let opener = opener(ctx);
+            let name = endpoint.server_name();
+            ctx.gate(probe(
+                endpoint.addr(),
+                &opener,
+                &name,
+                LegacyVersion::Tls11,
+                ctx.net,
+                true,
+            ))
+            .await
+        })
+        .await
+}
+
 /// For the checks that need a completed handshake: the observation, or the verdict to give
 /// instead (no result without TLS; `error` when the handshake failed or we could not tell).
+/// A server that speaks only TLS 1.0/1.1 is judged on the chain of its legacy handshake.
 pub async fn handshake<'c>(ctx: &'c Ctx<'_>) -> Result<&'c TlsObservation, Verdict> {
     match observe(ctx).await {
         Observed::Tls(observation) => Ok(observation),
         Observed::NoTls => Err(Verdict::omitted()),
-        Observed::HandshakeFailed(err, evidence) => Err(Verdict::error(format!(
-            "the TLS 1.2/1.3 handshake failed ({err}): no certificate to judge"
-        ))
-        .with_evidence(evidence)),
+        Observed::HandshakeFailed(err, evidence) => {
+            let legacy = legacy_handshake(ctx).await;
+            if let Ok(LegacyProbe {
+                handshake: Some(Ok(observation)),
+                ..
+            }) = legacy
+            {
+                return Ok(observation);
+            }
+            let why = match legacy {
+                Ok(LegacyProbe {
+                    handshake: Some(Err(why)),
+                    ..
+                }) => format!("a TLS 1.1-or-older handshake gave no chain: {why}"),
+                Ok(LegacyProbe {
+                    outcome: Outcome::Refused(how) | Outcome::Unknown(how),
+                    ..
+                }) => format!("nor a TLS 1.1-or-older one: {how}"),
+                Ok(_) => "nor a TLS 1.1-or-older one".into(),
+                Err(failure) => format!("nor a TLS 1.1-or-older one: {}", failure.kind.describe()),
+            };
+            let mut lines = evidence;
+            if let Ok(probe) = legacy {
+                lines.extend(probe.evidence.iter().cloned());
+            }
+            Err(Verdict::error(format!(
+                "the TLS 1.2/1.3 handshake failed ({err}), {why}: no certificate to judge"
+            ))
+            .with_evidence(lines))
+        }
         Observed::Unknown(failure) => Err(Verdict::error(format!(
             "port {}: {}",
             ctx.endpoint().port,
@@ -385,7 +450,13 @@ pub async fn judge_handshake(
         Ok(observation) => observation,
         Err(verdict) => return verdict,
     };
-    let command = openssl_command(ctx, openssl_extra);
+    // A chain from a legacy handshake: openssl must offer what that handshake did.
+    let legacy = match observation.info.version.as_str() {
+        "TLSv1" => " -tls1 -cipher 'DEFAULT:@SECLEVEL=0'",
+        "TLSv1.1" => " -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0'",
+        _ => "",
+    };
+    let command = openssl_command(ctx, &format!("{openssl_extra}{legacy}"));
     judge(observation).with_evidence(evidence(observation, &command))
 }
 

@@ -1,10 +1,10 @@
 //! `tls.protocol.min`: TLS 1.0 and 1.1 are refused, probed with hand-made ClientHellos.
 
-use crate::check::tls::{Observed, observe};
-use crate::check::{Check, CheckInfo, Ctx, Protocol, Role, Scope, Stage, Verdict};
+use crate::check::tls::{Observed, legacy_handshake, observe, opener};
+use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::legacy_tls::{
-    LegacyProbe, LegacyVersion, Outcome, Preamble, probe, suite_name, version_name,
+    LegacyProbe, LegacyVersion, Outcome, probe, suite_name, version_name,
 };
 
 pub struct ProtocolMin;
@@ -107,23 +107,26 @@ impl Check for ProtocolMin {
             }
         }
         let endpoint = ctx.endpoint();
-        let preamble = match (endpoint.role.implicit_tls(), endpoint.role.protocol()) {
-            (true, _) => Preamble::Implicit,
-            (false, Protocol::Smtp) => Preamble::Smtp {
-                helo: ctx.settings.smtp.helo_name.clone(),
-            },
-            (false, Protocol::Imap) => Preamble::Imap,
-            (false, Protocol::Pop3) => Preamble::Pop3,
-        };
+        let opener = opener(ctx);
         let name = endpoint.server_name();
         // One version after the other: a target never has more connections open than allowed.
+        // The TLS 1.1 offer is the endpoint's shared legacy handshake (tls.cert.* may read its
+        // chain).
+        let tls10 = ctx
+            .gate(probe(
+                endpoint.addr(),
+                &opener,
+                &name,
+                LegacyVersion::Tls10,
+                ctx.net,
+                false,
+            ))
+            .await;
+        let tls11 = legacy_handshake(ctx).await.clone();
         let mut probes = Vec::new();
         let mut evidence = Vec::new();
-        for version in LegacyVersion::ALL {
-            match ctx
-                .gate(probe(endpoint.addr(), &preamble, &name, version, ctx.net))
-                .await
-            {
+        for (version, result) in [(LegacyVersion::Tls10, tls10), (LegacyVersion::Tls11, tls11)] {
+            match result {
                 Ok(probe) => {
                     evidence.extend(probe.evidence.iter().cloned());
                     probes.push(probe);
@@ -153,6 +156,7 @@ mod tests {
             version,
             outcome,
             evidence: vec![],
+            handshake: None,
         }
     }
 
@@ -192,7 +196,7 @@ mod tests {
         assert_eq!(verdict.status, Status::Fail);
         assert!(
             verdict.message.starts_with(
-                "the server ACCEPTS TLS 1.0: TLS 1.0 offer answered with a TLS 1.0 ServerHello (ECDHE-RSA-AES256-SHA)"
+                "the server ACCEPTS TLS 1.0: TLS 1.0 offer answered with a TLS 1.0 ServerHello (TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA)"
             ),
             "{}",
             verdict.message
