@@ -160,6 +160,7 @@ fn weak_server_delivers_but_does_not_sign() {
 #[test]
 fn no_report_format_contains_the_password() {
     require_lab();
+    let _turn = REF_MAILBOX.lock().unwrap_or_else(|e| e.into_inner());
     let secret = password();
     let dir = tempfile::tempdir().unwrap();
     let paths = ["r.json", "r.xml", "r.md"].map(|name| dir.path().join(name));
