@@ -11,6 +11,8 @@
 #                                  ref), then stay in the foreground showing the logs; stop on
 #                                  SIGTERM/SIGINT
 #        lab.sh ensure-user        create the lab's mailbox user (used by scripts/lab-install)
+#        lab.sh render [VARIANT...]  render into the lab dir, start nothing (try templates out
+#                                  with MAILCHECK_LAB_DIR set elsewhere)
 #
 # Environment: MAILCHECK_LAB_DIR (default /var/lib/mailcheck-lab), MAILCHECK_LAB_WAIT (seconds
 # to wait for the ports, default 30), MAILCHECK_LAB_CONTAINER=1 (set by the Dockerfile).
@@ -33,6 +35,20 @@ readonly WEAK_PORTS=(25 587 143 110)
 # WEAKNESS endpoint of the weak variant: an `openssl s_server` that speaks TLS 1.0 only.
 readonly LEGACY_ADDR=127.0.100.30
 readonly LEGACY_PORT=465
+# Lab v2: the MTA-STS policy server (nginx, SNI vhosts mta-sts.<domain>).
+readonly MTASTS_ADDR=127.0.100.80
+readonly MTASTS_DOMAINS=(ref.test dane.test stsmiss.test)
+# Zones signed with ldns-signzone (ECDSAP256SHA256, NSEC); test. is the trust anchor.
+readonly SIGNED_ZONES=(test ref.test dane.test bogus.test)
+# RRSIG validity: from an hour before the lab starts to 60 days after.
+readonly RRSIG_DAYS=60
+# IPv6: a network namespace joined to the root namespace by a veth pair, a ULA prefix.
+readonly V6_NETNS=mailcheck-v6
+readonly V6_HOST_IF=mc6-host
+readonly V6_NS_IF=mc6-ns
+readonly V6_HOST_ADDR=fd00:6d63:6b::1 # root-namespace end: the checker's IPv6 source address
+readonly V6_REF_ADDR=fd00:6d63:6b::10 # namespace end: the reference over IPv6 (mail6.ref.test)
+readonly V6_DEAD_ADDR=fd00:6d63:6b::99 # dead6.ref.test: nothing there
 readonly OPENSSL=/usr/bin/openssl
 readonly LAB_USER=mailcheck-lab
 readonly ALL_VARIANTS=(ref weak)
@@ -46,6 +62,7 @@ readonly POSTFIX_MASTER=/usr/lib/postfix/sbin/master
 readonly DOVECOT=/usr/sbin/dovecot
 readonly NSD=/usr/sbin/nsd
 readonly OPENDKIM=/usr/sbin/opendkim
+readonly NGINX=/usr/sbin/nginx
 
 say() { printf 'lab: %s\n' "$*"; }
 warn() { printf 'lab: warning: %s\n' "$*" >&2; }
@@ -55,7 +72,8 @@ need_root() { [[ $(id -u) -eq 0 ]] || die "must run as root"; }
 
 need_tools() {
     local t missing=()
-    for t in postfix "$DOVECOT" "$NSD" nsd-checkconf nsd-checkzone "$OPENDKIM" openssl unshare; do
+    for t in postfix "$DOVECOT" "$NSD" nsd-checkconf nsd-checkzone "$OPENDKIM" openssl unshare \
+        ldns-keygen ldns-signzone ldns-key2ds "$NGINX" curl; do
         command -v "$t" >/dev/null || missing+=("$t")
     done
     ((${#missing[@]} == 0)) || die "missing ${missing[*]}: run scripts/lab-install first"
@@ -129,35 +147,66 @@ EOF
         -set_serial "0x$(openssl rand -hex 16)" -out "$ca/ca.pem"
     chmod 644 "$ca/ca.pem"
     # A new CA invalidates every certificate it did not sign.
-    rm -f "$LAB/ref/tls/server.crt"
+    rm -f "$LAB/ref/tls/server.crt" "$LAB"/mta-sts/tls/*.crt
 }
 
-# Server certificate for mail.ref.test (and its address), signed by the lab CA.
-make_ref_cert() {
-    local tls="$LAB/ref/tls"
-    mkdir -p "$tls"
-    chmod 755 "$tls"
-    if [[ -s $tls/server.crt && -s $tls/server.key ]] &&
-        openssl x509 -in "$tls/server.crt" -noout -checkend 2592000 >/dev/null 2>&1 &&
-        openssl verify -CAfile "$LAB/ca/ca.pem" "$tls/server.crt" >/dev/null 2>&1; then
+# A server certificate signed by the lab CA: <base>.crt, <base>.key (kept across renewals, so
+# that a DANE-EE 3 1 1 record stays valid), <base>.san (the subjectAltName it was made for: a
+# changed name list remakes the certificate). Renewed 30 days before it expires.
+make_leaf_cert() { # base common-name subjectAltName
+    local base=$1 cn=$2 san=$3 dir
+    dir="$(dirname "$base")"
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    if [[ -s $base.crt && -s $base.key && $(cat "$base.san" 2>/dev/null) == "$san" ]] &&
+        openssl x509 -in "$base.crt" -noout -checkend 2592000 >/dev/null 2>&1 &&
+        openssl verify -CAfile "$LAB/ca/ca.pem" "$base.crt" >/dev/null 2>&1; then
         return 0
     fi
-    say "generating the certificate of mail.ref.test"
-    cat >"$tls/server.ext" <<EOF
+    say "generating the certificate of $cn"
+    cat >"$base.ext" <<EOF
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:mail.ref.test, IP:$REF_ADDR
+subjectAltName = $san
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
-    (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tls/server.key")
-    openssl req -new -key "$tls/server.key" -subj "/O=mailcheck lab/CN=mail.ref.test" -out "$tls/server.csr"
-    openssl x509 -req -in "$tls/server.csr" -CA "$LAB/ca/ca.pem" -CAkey "$LAB/ca/ca.key" \
-        -set_serial "0x$(openssl rand -hex 16)" -days 397 -sha256 -extfile "$tls/server.ext" \
-        -out "$tls/server.crt" 2>/dev/null
-    rm -f "$tls/server.csr"
-    chmod 644 "$tls/server.crt"
+    if [[ ! -s $base.key ]]; then
+        (umask 077 && openssl genpkey -quiet -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$base.key")
+    fi
+    openssl req -new -key "$base.key" -subj "/O=mailcheck lab/CN=$cn" -out "$base.csr"
+    openssl x509 -req -in "$base.csr" -CA "$LAB/ca/ca.pem" -CAkey "$LAB/ca/ca.key" \
+        -set_serial "0x$(openssl rand -hex 16)" -days 397 -sha256 -extfile "$base.ext" \
+        -out "$base.crt" 2>/dev/null
+    rm -f "$base.csr" "$base.ext"
+    chmod 644 "$base.crt"
+    printf '%s\n' "$san" >"$base.san"
+}
+
+# Certificate of the reference (mail.ref.test and its addresses; mail6/dead6 are the same
+# server over IPv6), and the rollover key published in TLSA beside the live one.
+make_ref_cert() {
+    make_leaf_cert "$LAB/ref/tls/server" mail.ref.test \
+        "DNS:mail.ref.test, IP:$REF_ADDR, DNS:mail6.ref.test, DNS:dead6.ref.test, IP:$V6_REF_ADDR"
+    if [[ ! -s $LAB/ref/tls/rollover.key ]]; then
+        say "generating the reference's rollover key (published in TLSA, not yet used)"
+        (umask 077 && openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+            -out "$LAB/ref/tls/rollover.key")
+    fi
+}
+
+# Certificates of the MTA-STS policy hosts, each for exactly its name.
+make_mta_sts_certs() {
+    local d
+    for d in "${MTASTS_DOMAINS[@]}"; do
+        make_leaf_cert "$LAB/mta-sts/tls/mta-sts.$d" "mta-sts.$d" "DNS:mta-sts.$d"
+    done
+}
+
+# SHA-256 of a key's SubjectPublicKeyInfo (DANE selector 1, matching type 1), in hex.
+spki_sha256() { # private-key-file
+    openssl pkey -in "$1" -pubout -outform DER | sha256sum | cut -d' ' -f1
 }
 
 # WEAKNESS: a self-signed certificate for the wrong host name.
@@ -277,19 +326,109 @@ make_dkim() {
     chmod 750 "$LAB/ref/opendkim-run"
 }
 
+# DNSSEC keys of a signed zone, kept across restarts: <labdir>/dns/keys/<zone>/{ksk,zsk}.{key,private}
+# (ECDSAP256SHA256). bogus.test also gets a "stray" KSK that is never published: its DS in
+# test. matches none of bogus.test's keys.
+make_zone_keys() { # zone
+    local zone=$1 dir="$LAB/dns/keys/$1" role base roles=(ksk zsk)
+    [[ $zone == bogus.test ]] && roles+=(stray)
+    mkdir -p "$dir"
+    chmod 700 "$LAB/dns/keys" "$dir"
+    for role in "${roles[@]}"; do
+        [[ -s $dir/$role.private && -s $dir/$role.key ]] && continue
+        say "generating the DNSSEC $role of $zone."
+        if [[ $role == zsk ]]; then
+            base="$(cd "$dir" && ldns-keygen -a ECDSAP256SHA256 "$zone.")"
+        else
+            base="$(cd "$dir" && ldns-keygen -a ECDSAP256SHA256 -k "$zone.")"
+        fi
+        mv -f "$dir/$base.private" "$dir/$role.private"
+        mv -f "$dir/$base.key" "$dir/$role.key"
+        rm -f "$dir/$base.ds"
+    done
+}
+
+# A key file's DNSKEY (or its SHA-256 DS) as one clean zone-file line with a TTL.
+key_record() { # ds|dnskey keyfile
+    local owner class type rest
+    if [[ $1 == ds ]]; then
+        read -r owner _ class type rest < <(ldns-key2ds -n -2 "$2")
+    else
+        read -r owner class type rest < <(sed -e 's/;.*//' "$2")
+    fi
+    printf '%s 300 %s %s %s\n' "$owner" "$class" "$type" "$rest"
+}
+
+# Signs a rendered zone in place: the unsigned text stays beside it as <zone>.unsigned.
+sign_zone() { # zone file
+    local zone=$1 file=$2 dir="$LAB/dns/keys/$1"
+    mv -f "$file" "$file.unsigned"
+    ldns-signzone -i "$((EPOCHSECONDS - 3600))" -e "$((EPOCHSECONDS + RRSIG_DAYS * 86400))" \
+        -f "$file" "$file.unsigned" "$dir/ksk" "$dir/zsk" ||
+        die "ldns-signzone failed for $zone"
+    chmod 644 "$file"
+    touch -d "@$((EPOCHSECONDS - 10))" "$file"
+}
+
+# Trust anchor of the lab tree: test.'s KSK as DS and as DNSKEY (zone-file syntax, for
+# mailcheck --trust-anchor), and as a BIND trust-anchors clause (delv -a).
+write_trust_anchors() {
+    local dnskey flags proto alg key
+    key_record ds "$LAB/dns/keys/test/ksk.key" >"$LAB/dns/trust-anchor.ds"
+    dnskey="$(key_record dnskey "$LAB/dns/keys/test/ksk.key")"
+    printf '%s\n' "$dnskey" >"$LAB/dns/trust-anchor.dnskey"
+    read -r _ _ _ _ flags proto alg key <<<"$dnskey"
+    printf 'trust-anchors {\n    test. static-key %s %s %s "%s";\n};\n' "$flags" "$proto" "$alg" "$key" \
+        >"$LAB/dns/trust-anchor.bind"
+    chmod 644 "$LAB"/dns/trust-anchor.*
+}
+
 render_dns() {
-    local z
+    local z zone file ds='' d
     mkdir -p "$LAB/dns/zones" "$LAB/dns/state"
     chmod 755 "$LAB/dns" "$LAB/dns/zones"
     chown nsd:nsd "$LAB/dns/state"
+    for zone in "${SIGNED_ZONES[@]}"; do make_zone_keys "$zone"; done
+    # Delegations signed in test.: the children's DS (bogus.test: the stray key's).
+    for d in ref.test dane.test; do ds+="$(key_record ds "$LAB/dns/keys/$d/ksk.key")"$'\n'; done
+    ds+="$(key_record ds "$LAB/dns/keys/bogus.test/stray.key")"
+    VARS[TEST_DS]="$ds"
+    # TLSA 3 1 1: the reference's live key and its rollover key; dane.test: 32 bytes of nothing.
+    VARS[REF_TLSA]="3 1 1 $(spki_sha256 "$LAB/ref/tls/server.key")"
+    VARS[ROLLOVER_TLSA]="3 1 1 $(spki_sha256 "$LAB/ref/tls/rollover.key")"
+    VARS[DANE_BAD_DIGEST]="$(printf '%s' 'mailcheck lab: this TLSA record matches no key' | sha256sum | cut -d' ' -f1)"
     render "$TEMPLATES/dns/nsd.conf" "$LAB/dns/nsd.conf"
+    rm -f "$LAB"/dns/zones/*
     for z in "$TEMPLATES"/dns/*.zone; do
-        render "$z" "$LAB/dns/zones/$(basename "$z")"
-        nsd-checkzone "$(basename "$z" .zone)" "$LAB/dns/zones/$(basename "$z")" >/dev/null ||
-            die "zone $(basename "$z") does not load (template $z)"
+        zone="$(basename "$z" .zone)"
+        file="$LAB/dns/zones/$zone.zone"
+        render "$z" "$file"
+        nsd-checkzone "$zone" "$file" >/dev/null || die "zone $zone does not load (template $z)"
     done
+    for zone in "${SIGNED_ZONES[@]}"; do
+        sign_zone "$zone" "$LAB/dns/zones/$zone.zone"
+        nsd-checkzone "$zone" "$LAB/dns/zones/$zone.zone" >/dev/null || die "signed zone $zone does not load"
+    done
+    write_trust_anchors
     nsd-checkconf "$LAB/dns/nsd.conf" || die "invalid $LAB/dns/nsd.conf"
     printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$LAB/resolv.conf"
+}
+
+# The MTA-STS policy server: nginx.conf, the policies (docker/mta-sts/<domain>.txt served as
+# https://mta-sts.<domain>/.well-known/mta-sts.txt), temp dirs, all under <labdir>/mta-sts.
+render_mta_sts() {
+    local m="$LAB/mta-sts" d
+    mkdir -p "$m/tmp" "$m/www"
+    chmod 755 "$m" "$m/www"
+    rm -rf "${m:?}/www/"*
+    for d in "${MTASTS_DOMAINS[@]}"; do
+        mkdir -p "$m/www/mta-sts.$d/.well-known"
+        install -m 644 "$TEMPLATES/mta-sts/$d.txt" "$m/www/mta-sts.$d/.well-known/mta-sts.txt"
+    done
+    chmod -R a+rX "$m/www"
+    render "$TEMPLATES/mta-sts/nginx.conf" "$m/nginx.conf"
+    "$NGINX" -q -t -p "$m" -c "$m/nginx.conf" -e "$LAB/log/mta-sts-nginx.log" ||
+        die "invalid $m/nginx.conf"
 }
 
 render_variant() { # variant
@@ -341,14 +480,18 @@ render_all() { # variants...
     done
     rm -f "$LAB"/log/start-*.out
     VARS=([LAB]="$LAB" [REF_ADDR]="$REF_ADDR" [WEAK_ADDR]="$WEAK_ADDR" [DNS_ADDR]="$DNS_ADDR"
-        [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)" [OPENDKIM_SAFE_KEYS]="$safe_keys")
+        [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)" [OPENDKIM_SAFE_KEYS]="$safe_keys"
+        [MTASTS_ADDR]="$MTASTS_ADDR" [STS_ID]="$(date -u +%Y%m%dT%H%M%S)"
+        [V6_REF_ADDR]="$V6_REF_ADDR" [V6_DEAD_ADDR]="$V6_DEAD_ADDR" [NSD_V6]="# (no IPv6 namespace)")
     make_ca
     make_ref_cert
+    make_mta_sts_certs
     make_weak_cert
     make_expired_cert
     make_password
     make_dkim
     render_dns
+    render_mta_sts
     local v
     for v in "$@"; do render_variant "$v"; done
 }
@@ -390,6 +533,16 @@ launch() { # name command...
 
 start_dns() {
     launch nsd "$NSD" -c "$LAB/dns/nsd.conf"
+}
+
+start_mta_sts() {
+    launch nginx "$NGINX" -p "$LAB/mta-sts" -c "$LAB/mta-sts/nginx.conf" -e "$LAB/log/mta-sts-nginx.log"
+}
+
+# True when the reference's MTA-STS policy is served over HTTPS with its lab-CA certificate.
+mta_sts_ready() {
+    curl -sf --max-time 3 --cacert "$LAB/ca/ca.pem" --resolve "mta-sts.ref.test:443:$MTASTS_ADDR" \
+        https://mta-sts.ref.test/.well-known/mta-sts.txt 2>/dev/null | grep -q '^mode: enforce'
 }
 
 start_variant() { # variant
@@ -470,6 +623,9 @@ wait_ready() { # variants...
             else
                 pending+=("DNS $DNS_ADDR:53 (mail.ref.test through $LAB/resolv.conf)")
             fi
+        fi
+        if [[ -z ${ready[mta-sts]:-} ]]; then
+            if mta_sts_ready; then ready[mta-sts]=1; else pending+=("MTA-STS https://$MTASTS_ADDR:443"); fi
         fi
         for v in "$@"; do
             for p in $(ports_of "$v"); do
@@ -552,7 +708,7 @@ cmd_up() { # variants...
     local endpoints=("$DNS_ADDR:53")
     for p in "${REF_PORTS[@]}"; do endpoints+=("$REF_ADDR:$p"); done
     for p in "${WEAK_PORTS[@]}"; do endpoints+=("$WEAK_ADDR:$p"); done
-    endpoints+=("$LEGACY_ADDR:$LEGACY_PORT")
+    endpoints+=("$LEGACY_ADDR:$LEGACY_PORT" "$MTASTS_ADDR:443")
     for p in "${endpoints[@]}"; do
         if tcp_open "${p%:*}" "${p#*:}"; then
             die "$p is already taken by a process this lab did not start (see ss -ltnp)"
@@ -561,6 +717,7 @@ cmd_up() { # variants...
     render_all "${variants[@]}"
     prepare_resolver
     start_dns
+    start_mta_sts
     # The variants start side by side (Postfix's start-up checks take a second or two each).
     local pids=() failed=0
     for v in "${variants[@]}"; do
@@ -649,6 +806,7 @@ cmd_down() {
         term_pid "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
     done
     term_pid "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
+    term_pid "nginx (MTA-STS)" "$LAB/mta-sts/nginx.pid" "$NGINX" "$LAB/mta-sts/nginx.conf"
     term_pid "s_server (legacy TLS)" "$LAB/weak/legacy-tls.pid" "$OPENSSL" "$LEGACY_ADDR:$LEGACY_PORT"
     if ((${#STOPPING[@]})); then
         wait_stopped
@@ -657,6 +815,7 @@ cmd_down() {
         wait_ports_closed "$WEAK_ADDR" "${WEAK_PORTS[@]}"
         wait_ports_closed "$LEGACY_ADDR" "$LEGACY_PORT"
         wait_ports_closed "$DNS_ADDR" 53
+        wait_ports_closed "$MTASTS_ADDR" 443
     fi
     say "stopped (lab dir $LAB kept)"
 }
@@ -673,6 +832,7 @@ cmd_status() {
     }
     echo "mailcheck lab ($LAB):"
     show "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
+    show "nginx (MTA-STS)" "$LAB/mta-sts/nginx.pid" "$NGINX" "$LAB/mta-sts/nginx.conf"
     for v in "${ALL_VARIANTS[@]}"; do
         show "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
         if [[ $v == ref ]]; then
@@ -689,6 +849,7 @@ cmd_health() { # variants...
     local variants=("$@") v p bad=()
     ((${#variants[@]})) || read -r -a variants <<<"${MAILCHECK_LAB_VARIANTS:-${ALL_VARIANTS[*]}}"
     tcp_open "$DNS_ADDR" 53 || bad+=("$DNS_ADDR:53")
+    mta_sts_ready || bad+=("https://mta-sts.ref.test ($MTASTS_ADDR:443)")
     for v in "${variants[@]}"; do
         for p in $(ports_of "$v"); do
             service_ready "$(addr_of "$v")" "$p" || bad+=("$(addr_of "$v"):$p")
@@ -723,5 +884,8 @@ case "${1:-}" in
     container) cmd_container ;;
     health) shift; cmd_health "$@" ;;
     ensure-user) need_root; ensure_user ;;
+    render) # render into the lab dir without starting anything (for trying templates out)
+        shift; need_root; need_tools; ensure_user
+        if (($#)); then render_all "$@"; else render_all "${ALL_VARIANTS[@]}"; fi ;;
     *) echo "usage: $0 up [ref] [weak] | down | status | health [ref] [weak] | container | ensure-user" >&2; exit 2 ;;
 esac
