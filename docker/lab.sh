@@ -3,7 +3,9 @@
 # stop or inspect the lab's servers. Shared by the native lab (scripts/lab-up, scripts/lab-down)
 # and the container (docker/Dockerfile uses `lab.sh container` as its entrypoint).
 #
-# Usage: lab.sh up [VARIANT...]    render, then start DNS and the variants (default: ref weak)
+# Usage: lab.sh up [VARIANT...]    render, then start DNS, the MTA-STS server and the variants
+#                                  (default: ref weak ref6; ref6 is the reference over IPv6 in
+#                                  the network namespace mailcheck-v6)
 #        lab.sh down               stop everything this lab started (by pid file)
 #        lab.sh status             say what runs (exit 3 when nothing does)
 #        lab.sh health [VARIANT...]  exit 0 when every endpoint greets as it should
@@ -51,7 +53,7 @@ readonly V6_REF_ADDR=fd00:6d63:6b::10 # namespace end: the reference over IPv6 (
 readonly V6_DEAD_ADDR=fd00:6d63:6b::99 # dead6.ref.test: nothing there
 readonly OPENSSL=/usr/bin/openssl
 readonly LAB_USER=mailcheck-lab
-readonly ALL_VARIANTS=(ref weak)
+readonly ALL_VARIANTS=(ref weak ref6)
 
 TEMPLATES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="${MAILCHECK_LAB_DIR:-/var/lib/mailcheck-lab}"
@@ -89,12 +91,14 @@ ensure_user() {
 
 ports_of() { # variant
     case $1 in
-        ref) echo "${REF_PORTS[@]}" ;;
+        ref | ref6) echo "${REF_PORTS[@]}" ;;
         weak) echo "${WEAK_PORTS[@]}" ;;
         *) die "unknown variant '$1' (known: ${ALL_VARIANTS[*]})" ;;
     esac
 }
-addr_of() { case $1 in ref) echo "$REF_ADDR" ;; weak) echo "$WEAK_ADDR" ;; esac; }
+addr_of() { case $1 in ref) echo "$REF_ADDR" ;; weak) echo "$WEAK_ADDR" ;; ref6) echo "$V6_REF_ADDR" ;; esac; }
+# addr:port, with brackets around an IPv6 address.
+hostport() { if [[ $1 == *:* ]]; then echo "[$1]:$2"; else echo "$1:$2"; fi; }
 
 # True when something accepts TCP connections on addr:port.
 tcp_open() { timeout 1 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
@@ -412,6 +416,8 @@ render_dns() {
     write_trust_anchors
     nsd-checkconf "$LAB/dns/nsd.conf" || die "invalid $LAB/dns/nsd.conf"
     printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$DNS_ADDR" >"$LAB/resolv.conf"
+    # Inside the IPv6 namespace the lab DNS is NSD's address on the root end of the veth pair.
+    printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$V6_HOST_ADDR" >"$LAB/resolv6.conf"
 }
 
 # The MTA-STS policy server: nginx.conf, the policies (docker/mta-sts/<domain>.txt served as
@@ -432,13 +438,23 @@ render_mta_sts() {
 }
 
 render_variant() { # variant
-    local v=$1 domain="$1.test" f
+    local v=$1 domain="${1%6}.test" tmpl="$TEMPLATES/${1%6}" f
+    # The reference's templates serve ref and ref6 (same server, other address and directories).
+    VARS[VNAME]=$v
+    VARS[VDIR]="$LAB/$v"
+    if [[ $v == ref6 ]]; then
+        VARS+=([LISTEN]="[$V6_REF_ADDR]" [LISTEN_ADDR]="$V6_REF_ADDR" [INET_PROTOCOLS]=all
+            [SMTP_BIND4]='' [SMTP_BIND6]="$V6_REF_ADDR" [MYNETWORKS]="[$V6_REF_ADDR]/128")
+    else
+        VARS+=([LISTEN]="$REF_ADDR" [LISTEN_ADDR]="$REF_ADDR" [INET_PROTOCOLS]=ipv4
+            [SMTP_BIND4]="$REF_ADDR" [SMTP_BIND6]='' [MYNETWORKS]="$REF_ADDR/32")
+    fi
     mkdir -p "$LAB/$v/postfix" "$LAB/$v/dovecot" "$LAB/$v/dovecot-state"
     chmod 755 "$LAB/$v" "$LAB/$v/postfix" "$LAB/$v/dovecot"
     for f in main.cf master.cf vmailbox virtual; do
-        render "$TEMPLATES/$v/$f" "$LAB/$v/postfix/$f"
+        render "$tmpl/$f" "$LAB/$v/postfix/$f"
     done
-    render "$TEMPLATES/$v/dovecot.conf" "$LAB/$v/dovecot/dovecot.conf"
+    render "$tmpl/dovecot.conf" "$LAB/$v/dovecot/dovecot.conf"
     # Dovecot's base_dir holds only sockets and its pid file: start from an empty one (the lab
     # is stopped here; a stale anvil-auth-penalty socket would delay auth by 5 s).
     rm -rf "$LAB/$v/dovecot-run"
@@ -483,6 +499,10 @@ render_all() { # variants...
         [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)" [OPENDKIM_SAFE_KEYS]="$safe_keys"
         [MTASTS_ADDR]="$MTASTS_ADDR" [STS_ID]="$(date -u +%Y%m%dT%H%M%S)"
         [V6_REF_ADDR]="$V6_REF_ADDR" [V6_DEAD_ADDR]="$V6_DEAD_ADDR" [NSD_V6]="# (no IPv6 namespace)")
+    local v
+    for v in "$@"; do
+        if [[ $v == ref6 ]]; then VARS[NSD_V6]="ip-address: $V6_HOST_ADDR"; fi
+    done
     make_ca
     make_ref_cert
     make_mta_sts_certs
@@ -492,7 +512,6 @@ render_all() { # variants...
     make_dkim
     render_dns
     render_mta_sts
-    local v
     for v in "$@"; do render_variant "$v"; done
 }
 
@@ -509,6 +528,48 @@ with_lab_dns() {
         unshare --mount --propagation private -- \
             sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$LAB/resolv.conf" "$@"
     fi
+}
+
+# Run a command inside the IPv6 namespace, resolving through NSD's address there.
+in_v6_netns() {
+    # shellcheck disable=SC2016 # $0 and $@ belong to the inner sh
+    ip netns exec "$V6_NETNS" unshare --mount --propagation private -- \
+        sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$LAB/resolv6.conf" "$@"
+}
+
+# The IPv6 namespace: a veth pair, fd00:6d63:6b::1 on the root end, fd00:6d63:6b::10 on the
+# namespace end, no link-local addresses, no route but the /64 itself (nothing beyond the lab).
+netns_up() {
+    command -v ip >/dev/null || die "ip (iproute2) is missing: run scripts/lab-install"
+    say "creating the IPv6 namespace $V6_NETNS ($V6_HOST_ADDR <-> $V6_REF_ADDR)"
+    if [[ ! -e /run/netns/$V6_NETNS ]]; then
+        ip netns add "$V6_NETNS" ||
+            die "ip netns add failed (needs CAP_SYS_ADMIN and CAP_NET_ADMIN); start without IPv6: scripts/lab-up ref weak"
+    fi
+    if ! ip link show "$V6_HOST_IF" >/dev/null 2>&1; then
+        ip link add "$V6_HOST_IF" type veth peer name "$V6_NS_IF" netns "$V6_NETNS"
+    fi
+    ip link set "$V6_HOST_IF" addrgenmode none
+    ip -n "$V6_NETNS" link set "$V6_NS_IF" addrgenmode none
+    ip addr replace "$V6_HOST_ADDR/64" dev "$V6_HOST_IF" nodad
+    ip -n "$V6_NETNS" addr replace "$V6_REF_ADDR/64" dev "$V6_NS_IF" nodad
+    ip -n "$V6_NETNS" link set lo up
+    ip -n "$V6_NETNS" link set "$V6_NS_IF" up
+    ip link set "$V6_HOST_IF" up
+}
+
+# Removes the veth pair and the namespace, once no process runs inside any more.
+netns_down() {
+    [[ -e /run/netns/$V6_NETNS ]] || return 0
+    local pids
+    pids="$(ip netns pids "$V6_NETNS" 2>/dev/null | tr '\n' ' ')"
+    if [[ -n ${pids// /} ]]; then
+        warn "namespace $V6_NETNS still holds processes ($pids): left in place"
+        return 0
+    fi
+    if ip link show "$V6_HOST_IF" >/dev/null 2>&1; then ip link del "$V6_HOST_IF"; fi
+    ip netns del "$V6_NETNS"
+    say "removed the IPv6 namespace $V6_NETNS"
 }
 
 prepare_resolver() {
@@ -547,6 +608,11 @@ mta_sts_ready() {
 
 start_variant() { # variant
     local v=$1
+    if [[ $v == ref6 ]]; then
+        launch "dovecot-$v" in_v6_netns "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf"
+        launch "postfix-$v" in_v6_netns postfix -c "$LAB/$v/postfix" start
+        return
+    fi
     launch "dovecot-$v" with_lab_dns "$DOVECOT" -c "$LAB/$v/dovecot/dovecot.conf"
     if [[ $v == ref ]]; then
         launch "opendkim-$v" with_lab_dns "$OPENDKIM" -x "$LAB/ref/opendkim/opendkim.conf"
@@ -583,7 +649,7 @@ show_logs() {
 greeting() { # addr port plain|tls
     local line='' fd
     if [[ $3 == tls ]]; then
-        coproc GREET { exec timeout 5 openssl s_client -connect "$1:$2" -quiet 2>/dev/null; }
+        coproc GREET { exec timeout 5 openssl s_client -connect "$(hostport "$1" "$2")" -quiet 2>/dev/null; }
         read -r -t 5 line <&"${GREET[0]}" || true
         kill "$GREET_PID" 2>/dev/null || true
         wait "$GREET_PID" 2>/dev/null || true
@@ -633,7 +699,7 @@ wait_ready() { # variants...
                 if service_ready "$(addr_of "$v")" "$p"; then
                     ready[$v:$p]=1
                 else
-                    pending+=("$(addr_of "$v"):$p")
+                    pending+=("$(hostport "$(addr_of "$v")" "$p")")
                 fi
             done
             for sock in "$LAB/$v/dovecot-run/auth-postfix" "$LAB/$v/dovecot-run/lmtp-postfix"; do
@@ -663,7 +729,11 @@ summary() { # variants...
 
 mailcheck lab is up (lab dir $LAB)
   DNS       $DNS_ADDR:53 udp+tcp  authoritative for test. ref.test weak.test outside.test
-            sprawl.test nomail.test dnsbl.test invalid. 127.in-addr.arpa 100.0.127.in-addr.arpa
+            sprawl.test nomail.test dnsbl.test dane.test bogus.test stsmiss.test invalid.
+            127.in-addr.arpa 100.0.127.in-addr.arpa 0.0.0.0.b.6.0.0.3.6.d.6.0.0.d.f.ip6.arpa
+  DNSSEC    signed: test. (anchor) ref.test dane.test bogus.test (bogus DS); unsigned: the rest
+            anchor $LAB/dns/trust-anchor.ds / .dnskey (mailcheck --trust-anchor)
+  MTA-STS   https://mta-sts.{ref,dane,stsmiss}.test on $MTASTS_ADDR:443 (nginx, lab-CA certificates)
 EOF
     for v in "$@"; do
         case $v in
@@ -679,6 +749,11 @@ EOF
             smtp 25  submission 587 (AUTH in cleartext)  imap 143  pop3 110  (no 465/993/995)
             imap/pop3 certificate expired; user test@weak.test
   legacy    $LEGACY_ADDR:$LEGACY_PORT  implicit TLS 1.0 only (openssl s_server, weak variant)
+EOF
+                ;;
+            ref6) cat <<EOF
+  ref6      [$V6_REF_ADDR]  mail6.ref.test (A $REF_ADDR too)  the reference over IPv6, in netns
+            $V6_NETNS; same ports; reached from $V6_HOST_ADDR; dead6.ref.test AAAA $V6_DEAD_ADDR: nothing
 EOF
                 ;;
         esac
@@ -716,6 +791,9 @@ cmd_up() { # variants...
     done
     render_all "${variants[@]}"
     prepare_resolver
+    for v in "${variants[@]}"; do
+        if [[ $v == ref6 ]]; then netns_up; fi
+    done
     start_dns
     start_mta_sts
     # The variants start side by side (Postfix's start-up checks take a second or two each).
@@ -730,6 +808,7 @@ cmd_up() { # variants...
         die "start-up failed (see above); stop what did start with scripts/lab-down"
     fi
     wait_ready "${variants[@]}"
+    echo "${variants[*]}" >"$LAB/variants"
     summary "${variants[@]}"
 }
 
@@ -802,7 +881,9 @@ cmd_down() {
     # All at once: each daemon takes a second or two to wind down.
     for v in "${ALL_VARIANTS[@]}"; do
         term_pid "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
-        term_pid "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        if [[ $v == ref ]]; then
+            term_pid "OpenDKIM ($v)" "$LAB/$v/opendkim-run/opendkim.pid" "$OPENDKIM" "$LAB/$v/opendkim/opendkim.conf"
+        fi
         term_pid "Dovecot ($v)" "$LAB/$v/dovecot-run/master.pid" "$DOVECOT" "$LAB/$v/dovecot/dovecot.conf"
     done
     term_pid "NSD" "$LAB/dns/state/nsd.pid" "$NSD" "$LAB/dns/nsd.conf"
@@ -817,6 +898,7 @@ cmd_down() {
         wait_ports_closed "$DNS_ADDR" 53
         wait_ports_closed "$MTASTS_ADDR" 443
     fi
+    netns_down
     say "stopped (lab dir $LAB kept)"
 }
 
@@ -841,18 +923,28 @@ cmd_status() {
         show "Postfix ($v)" "$LAB/$v/postfix-queue/pid/master.pid" "$POSTFIX_MASTER" "" "$LAB/$v/postfix-queue"
     done
     show "s_server (legacy)" "$LAB/weak/legacy-tls.pid" "$OPENSSL" "$LEGACY_ADDR:$LEGACY_PORT"
+    if [[ -e /run/netns/$V6_NETNS ]]; then
+        printf '  %-18s present (%s <-> %s)\n' "netns $V6_NETNS" "$V6_HOST_ADDR" "$V6_REF_ADDR"
+    else
+        printf '  %-18s absent\n' "netns $V6_NETNS"
+    fi
     ((running)) || return 3
 }
 
 # One pass over the endpoints (the container's health check; handy in CI too).
 cmd_health() { # variants...
     local variants=("$@") v p bad=()
-    ((${#variants[@]})) || read -r -a variants <<<"${MAILCHECK_LAB_VARIANTS:-${ALL_VARIANTS[*]}}"
+    # Default: the variants the last `up` started.
+    if ((${#variants[@]} == 0)); then
+        local started="${ALL_VARIANTS[*]}"
+        if [[ -r $LAB/variants ]]; then started="$(<"$LAB/variants")"; fi
+        read -r -a variants <<<"${MAILCHECK_LAB_VARIANTS:-$started}"
+    fi
     tcp_open "$DNS_ADDR" 53 || bad+=("$DNS_ADDR:53")
     mta_sts_ready || bad+=("https://mta-sts.ref.test ($MTASTS_ADDR:443)")
     for v in "${variants[@]}"; do
         for p in $(ports_of "$v"); do
-            service_ready "$(addr_of "$v")" "$p" || bad+=("$(addr_of "$v"):$p")
+            service_ready "$(addr_of "$v")" "$p" || bad+=("$(hostport "$(addr_of "$v")" "$p")")
         done
         if [[ $v == weak ]]; then
             tcp_open "$LEGACY_ADDR" "$LEGACY_PORT" || bad+=("$LEGACY_ADDR:$LEGACY_PORT")
