@@ -4,8 +4,9 @@
 # and the container (docker/Dockerfile uses `lab.sh container` as its entrypoint).
 #
 # Usage: lab.sh up [VARIANT...]    render, then start DNS, the MTA-STS server and the variants
-#                                  (default: ref weak ref6; ref6 is the reference over IPv6 in
-#                                  the network namespace mailcheck-v6)
+#                                  (default: ref weak ref6 ps; ref6 is the reference over IPv6 in
+#                                  the network namespace mailcheck-v6, ps the reference behind
+#                                  postscreen on 127.0.100.41)
 #        lab.sh down               stop everything this lab started (by pid file)
 #        lab.sh status             say what runs (exit 3 when nothing does)
 #        lab.sh health [VARIANT...]  exit 0 when every endpoint greets as it should
@@ -51,9 +52,11 @@ readonly V6_NS_IF=mc6-ns
 readonly V6_HOST_ADDR=fd00:6d63:6b::1 # root-namespace end: the checker's IPv6 source address
 readonly V6_REF_ADDR=fd00:6d63:6b::10 # namespace end: the reference over IPv6 (mail6.ref.test)
 readonly V6_DEAD_ADDR=fd00:6d63:6b::99 # dead6.ref.test: nothing there
+# Variant ps: the reference with postscreen(8) and its after-220 tests on port 25.
+readonly PS_ADDR=127.0.100.41
 readonly OPENSSL=/usr/bin/openssl
 readonly LAB_USER=mailcheck-lab
-readonly ALL_VARIANTS=(ref weak ref6)
+readonly ALL_VARIANTS=(ref weak ref6 ps)
 
 TEMPLATES="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB="${MAILCHECK_LAB_DIR:-/var/lib/mailcheck-lab}"
@@ -91,12 +94,12 @@ ensure_user() {
 
 ports_of() { # variant
     case $1 in
-        ref | ref6) echo "${REF_PORTS[@]}" ;;
+        ref | ref6 | ps) echo "${REF_PORTS[@]}" ;;
         weak) echo "${WEAK_PORTS[@]}" ;;
         *) die "unknown variant '$1' (known: ${ALL_VARIANTS[*]})" ;;
     esac
 }
-addr_of() { case $1 in ref) echo "$REF_ADDR" ;; weak) echo "$WEAK_ADDR" ;; ref6) echo "$V6_REF_ADDR" ;; esac; }
+addr_of() { case $1 in ref) echo "$REF_ADDR" ;; weak) echo "$WEAK_ADDR" ;; ref6) echo "$V6_REF_ADDR" ;; ps) echo "$PS_ADDR" ;; esac; }
 # addr:port, with brackets around an IPv6 address.
 hostport() { if [[ $1 == *:* ]]; then echo "[$1]:$2"; else echo "$1:$2"; fi; }
 
@@ -192,7 +195,7 @@ EOF
 # server over IPv6), and the rollover key published in TLSA beside the live one.
 make_ref_cert() {
     make_leaf_cert "$LAB/ref/tls/server" mail.ref.test \
-        "DNS:mail.ref.test, IP:$REF_ADDR, DNS:mail6.ref.test, DNS:dead6.ref.test, IP:$V6_REF_ADDR"
+        "DNS:mail.ref.test, IP:$REF_ADDR, DNS:mail6.ref.test, DNS:dead6.ref.test, IP:$V6_REF_ADDR, DNS:mailps.ref.test, IP:$PS_ADDR"
     if [[ ! -s $LAB/ref/tls/rollover.key ]]; then
         say "generating the reference's rollover key (published in TLSA, not yet used)"
         (umask 077 && openssl genpkey -quiet -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
@@ -439,12 +442,16 @@ render_mta_sts() {
 
 render_variant() { # variant
     local v=$1 domain="${1%6}.test" tmpl="$TEMPLATES/${1%6}" f
+    if [[ $v == ps ]]; then domain=ref.test tmpl="$TEMPLATES/ref"; fi
     # The reference's templates serve ref and ref6 (same server, other address and directories).
     VARS[VNAME]=$v
     VARS[VDIR]="$LAB/$v"
     if [[ $v == ref6 ]]; then
         VARS+=([LISTEN]="[$V6_REF_ADDR]" [LISTEN_ADDR]="$V6_REF_ADDR" [INET_PROTOCOLS]=all
             [SMTP_BIND4]='' [SMTP_BIND6]="$V6_REF_ADDR" [MYNETWORKS]="[$V6_REF_ADDR]/128")
+    elif [[ $v == ps ]]; then
+        VARS+=([LISTEN]="$PS_ADDR" [LISTEN_ADDR]="$PS_ADDR" [INET_PROTOCOLS]=ipv4
+            [SMTP_BIND4]="$PS_ADDR" [SMTP_BIND6]='' [MYNETWORKS]="$PS_ADDR/32")
     else
         VARS+=([LISTEN]="$REF_ADDR" [LISTEN_ADDR]="$REF_ADDR" [INET_PROTOCOLS]=ipv4
             [SMTP_BIND4]="$REF_ADDR" [SMTP_BIND6]='' [MYNETWORKS]="$REF_ADDR/32")
@@ -455,6 +462,14 @@ render_variant() { # variant
         render "$tmpl/$f" "$LAB/$v/postfix/$f"
     done
     render "$tmpl/dovecot.conf" "$LAB/$v/dovecot/dovecot.conf"
+    if [[ $v == ps ]]; then
+        # The reference's main.cf plus the postscreen settings; postscreen on port 25.
+        render "$TEMPLATES/ps/master.cf" "$LAB/ps/postfix/master.cf"
+        render "$TEMPLATES/ps/main.cf" "$LAB/ps/postfix/main.cf.ps"
+        cat "$LAB/ps/postfix/main.cf.ps" >>"$LAB/ps/postfix/main.cf"
+        rm -f "$LAB/ps/postfix/main.cf.ps" "$LAB/ps/postfix-data/postscreen_cache.db"
+        touch -d "@$((EPOCHSECONDS - 10))" "$LAB/ps/postfix/main.cf"
+    fi
     # Dovecot's base_dir holds only sockets and its pid file: start from an empty one (the lab
     # is stopped here; a stale anvil-auth-penalty socket would delay auth by 5 s).
     rm -rf "$LAB/$v/dovecot-run"
@@ -498,7 +513,8 @@ render_all() { # variants...
     VARS=([LAB]="$LAB" [REF_ADDR]="$REF_ADDR" [WEAK_ADDR]="$WEAK_ADDR" [DNS_ADDR]="$DNS_ADDR"
         [OUTSIDE_MX_ADDR]="$OUTSIDE_MX_ADDR" [SERIAL]="$(date +%s)" [OPENDKIM_SAFE_KEYS]="$safe_keys"
         [MTASTS_ADDR]="$MTASTS_ADDR" [STS_ID]="$(date -u +%Y%m%dT%H%M%S)"
-        [V6_REF_ADDR]="$V6_REF_ADDR" [V6_DEAD_ADDR]="$V6_DEAD_ADDR" [NSD_V6]="# (no IPv6 namespace)")
+        [V6_REF_ADDR]="$V6_REF_ADDR" [V6_DEAD_ADDR]="$V6_DEAD_ADDR" [NSD_V6]="# (no IPv6 namespace)"
+        [PS_ADDR]="$PS_ADDR")
     local v
     for v in "$@"; do
         if [[ $v == ref6 ]]; then VARS[NSD_V6]="ip-address: $V6_HOST_ADDR"; fi
@@ -751,6 +767,11 @@ EOF
   legacy    $LEGACY_ADDR:$LEGACY_PORT  implicit TLS 1.0 only (openssl s_server, weak variant)
 EOF
                 ;;
+            ps) cat <<EOF
+  ps        $PS_ADDR  mailps.ref.test  the reference behind postscreen on 25 (after-220 tests:
+            a new client's RCPT gets 450 4.3.2 once, then passes for 60 s); own mailboxes
+EOF
+                ;;
             ref6) cat <<EOF
   ref6      [$V6_REF_ADDR]  mail6.ref.test (A $REF_ADDR too)  the reference over IPv6, in netns
             $V6_NETNS; same ports; reached from $V6_HOST_ADDR; dead6.ref.test AAAA $V6_DEAD_ADDR: nothing
@@ -783,6 +804,7 @@ cmd_up() { # variants...
     local endpoints=("$DNS_ADDR:53")
     for p in "${REF_PORTS[@]}"; do endpoints+=("$REF_ADDR:$p"); done
     for p in "${WEAK_PORTS[@]}"; do endpoints+=("$WEAK_ADDR:$p"); done
+    for p in "${REF_PORTS[@]}"; do endpoints+=("$PS_ADDR:$p"); done
     endpoints+=("$LEGACY_ADDR:$LEGACY_PORT" "$MTASTS_ADDR:443")
     for p in "${endpoints[@]}"; do
         if tcp_open "${p%:*}" "${p#*:}"; then
@@ -894,6 +916,7 @@ cmd_down() {
         # Child processes (Dovecot logins, Postfix smtpd) may hold the listening sockets a moment.
         wait_ports_closed "$REF_ADDR" "${REF_PORTS[@]}"
         wait_ports_closed "$WEAK_ADDR" "${WEAK_PORTS[@]}"
+        wait_ports_closed "$PS_ADDR" "${REF_PORTS[@]}"
         wait_ports_closed "$LEGACY_ADDR" "$LEGACY_PORT"
         wait_ports_closed "$DNS_ADDR" 53
         wait_ports_closed "$MTASTS_ADDR" 443
