@@ -128,8 +128,9 @@ fn evidence(report: &serde_json::Value, key: &str) -> Vec<String> {
 }
 
 const TLS_PORTS: [&str; 7] = ["25", "587", "465", "143", "993", "110", "995"];
-const TLS_CHECKS: [&str; 6] = [
+const TLS_CHECKS: [&str; 7] = [
     "tls.protocol.min",
+    "tls.ciphers.weak",
     "tls.protocol.tls13",
     "tls.cert.trusted",
     "tls.cert.hostname",
@@ -246,6 +247,16 @@ fn weak_server_has_every_tls_imap_and_pop3_weakness_caught() {
         expected.push((format!("tls.protocol.tls13 @ {port}"), "pass"));
         expected.push((format!("tls.cert.key @ {port}"), "pass"));
     }
+    // NULL and anonymous suites on Postfix (lab_ciphers.rs has the details); Dovecot's
+    // `DEFAULT:@SECLEVEL=0` still takes static RSA, a warning everywhere.
+    for (port, status) in [
+        ("25", "warn"),
+        ("587", "fail"),
+        ("143", "warn"),
+        ("110", "warn"),
+    ] {
+        expected.push((format!("tls.ciphers.weak @ {port}"), status));
+    }
     // Postfix: self-signed for wrong.example (a warning on 25, where senders do not verify).
     for (port, status) in [("25", "warn"), ("587", "fail")] {
         expected.push((format!("tls.cert.trusted @ {port}"), status));
@@ -339,17 +350,39 @@ fn the_tls_1_0_only_endpoint_is_caught() {
         &[
             ("tls.protocol.min @ 465", "fail"),
             ("tls.protocol.tls13 @ 465", "fail"),
-            // rustls cannot complete a TLS 1.0 handshake: no certificate to judge.
-            ("tls.cert.trusted @ 465", "error"),
-            ("tls.cert.hostname @ 465", "error"),
-            ("tls.cert.expiry @ 465", "error"),
-            ("tls.cert.key @ 465", "error"),
+            // rustls cannot complete a TLS 1.0 handshake: the chain comes from the raw one
+            // (the weak Postfix's self-signed certificate for wrong.example).
+            ("tls.cert.trusted @ 465", "fail"),
+            ("tls.cert.hostname @ 465", "fail"),
+            ("tls.cert.expiry @ 465", "pass"),
+            ("tls.cert.key @ 465", "pass"),
+            // `ALL:@SECLEVEL=0`: anonymous and static-RSA suites at TLS 1.0.
+            ("tls.ciphers.weak @ 465", "fail"),
         ],
     );
     let text = message(&report, "tls.protocol.min @ 465");
     assert!(text.starts_with("the server ACCEPTS TLS 1.0:"), "{text}");
     assert!(!text.contains("ACCEPTS TLS 1.0 and"), "{text}");
-    assert!(message(&report, "tls.cert.key @ 465").contains("no certificate to judge"));
+    assert!(message(&report, "tls.cert.trusted @ 465").contains("CN=wrong.example"));
+    assert!(message(&report, "tls.cert.key @ 465").contains("RSA 2048 bit"));
+    let cert = evidence(&report, "tls.cert.key @ 465");
+    for wanted in [
+        "S: <Certificate: 1 certificate(s), ",
+        "* negotiated: Protocol TLSv1, Cipher TLS_",
+        "*  0 s:CN=wrong.example",
+    ] {
+        assert!(
+            cert.iter().any(|l| l.starts_with(wanted)),
+            "no {wanted:?} in {cert:#?}"
+        );
+    }
+    assert!(
+        cert.iter()
+            .any(|l| l.starts_with("* reproduce: openssl s_client") && l.contains(" -tls1 ")),
+        "{cert:#?}"
+    );
+    let weak = message(&report, "tls.ciphers.weak @ 465");
+    assert!(weak.contains("anonymous (aNULL): TLS_DH_anon_"), "{weak}");
 }
 
 /// The `* reproduce:` line of a tls.protocol.min result, run with openssl, says the same.
