@@ -4,7 +4,7 @@
 //! session (same endpoint, same [`Stage`]) so one connection serves them in turn, and runs the
 //! groups concurrently under one semaphore of `concurrency` permits per target: a target never
 //! has more connections open than that. The first connection to an endpoint is awaited by the
-//! others ([`Contact`]), so a dead or tarpitting port costs one timeout, not one per check;
+//! others ([`crate::probe::contact::Contact`]), so a dead or tarpitting port costs one timeout, not one per check;
 //! every endpoint's first contact is scheduled before any endpoint's second group, so a dead
 //! server costs about one timeout per `concurrency` of its ports.
 //!
@@ -13,21 +13,19 @@
 //! callback about each target as it finishes (a progress display: the runner has no UI).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::check::{
-    Check, Ctx, Endpoint, EndpointState, Role, Scope, Settings, Stage, TargetInfo, TargetMemo,
-    Verdict,
+    Check, Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
+    TargetMemo, Verdict,
 };
 use crate::outcome::{Category, CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
-use crate::probe::session::OpenFailure;
 use crate::probe::smtp::Session;
 use crate::target::{ResolvedTarget, resolve};
 
@@ -128,54 +126,6 @@ pub async fn run_jobs(
         duration_ms: millis(started.elapsed()),
         targets: reports,
     }
-}
-
-/// The first-contact gate of one endpoint: remembers whether it answered at all.
-#[derive(Default)]
-pub struct Contact {
-    state: Mutex<ContactState>,
-}
-
-#[derive(Default)]
-enum ContactState {
-    #[default]
-    Unknown,
-    Up,
-    Down(OpenFailure),
-}
-
-impl Contact {
-    /// Runs `open`; while the endpoint's first contact is under way the others wait for it,
-    /// and once the endpoint proved down they get that failure at once.
-    pub async fn open<T>(
-        &self,
-        open: impl Future<Output = Result<T, OpenFailure>>,
-    ) -> Result<T, OpenFailure> {
-        let mut state = self.state.lock().await;
-        match &*state {
-            ContactState::Down(failure) => Err(failure.clone()),
-            ContactState::Up => {
-                drop(state);
-                open.await
-            }
-            ContactState::Unknown => {
-                let result = open.await;
-                *state = match &result {
-                    Err(failure) if failure.kind.is_endpoint_down() => {
-                        ContactState::Down(failure.clone())
-                    }
-                    _ => ContactState::Up,
-                };
-                result
-            }
-        }
-    }
-}
-
-/// The session a group of checks shares.
-#[derive(Default)]
-pub struct SessionSlot {
-    pub session: Option<Result<Session, OpenFailure>>,
 }
 
 /// A selected check and its place in the catalog order (results are sorted by it).

@@ -12,14 +12,14 @@ use tokio::sync::OnceCell;
 
 use super::{Protocol, Role, Stage, Verdict};
 use crate::probe::ProbeError;
+use crate::probe::contact::Contact;
 use crate::probe::dns::Dns;
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::imap::ImapSession;
 use crate::probe::net::NetOptions;
 use crate::probe::pop3::Pop3Session;
-use crate::probe::session::{OpenFailure, OpenFailureKind};
 use crate::probe::smtp::{OpenOptions, Session};
 use crate::probe::tls::TlsObservation;
-use crate::runner::{Contact, SessionSlot};
 use crate::target::TargetKind;
 
 /// One port of one address of a target.
@@ -87,6 +87,13 @@ pub struct TargetMemo {
 
 /// One memoized value, of whatever type its key's checks agree on.
 type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
+
+/// The session a group of checks shares: the runner gives one slot to each group and closes
+/// what is left in it at the end.
+#[derive(Default)]
+pub struct SessionSlot {
+    pub session: Option<Result<Session, OpenFailure>>,
+}
 
 /// What the runner keeps per endpoint for every check that touches it.
 #[derive(Default)]

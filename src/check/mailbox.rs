@@ -5,10 +5,10 @@
 
 use super::{Ctx, Role, Verdict};
 use crate::probe::ProbeError;
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::imap::ImapOptions;
 use crate::probe::net::connect;
 use crate::probe::pop3::Pop3Options;
-use crate::probe::session::{OpenFailure, OpenFailureKind};
 use crate::probe::tls::TlsInfo;
 
 /// A user name that exists nowhere, for logins that must be refused before they are checked.

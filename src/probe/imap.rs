@@ -13,8 +13,9 @@ use std::net::SocketAddr;
 
 use super::ProbeError;
 use super::conn::{Conn, Parsed};
+use super::failure::{OpenFailure, OpenFailureKind, Refusal};
 use super::net::NetOptions;
-use super::session::{OpenFailure, OpenFailureKind, Refusal, StartTls, start_tls};
+use super::session::{StartTls, start_tls};
 use super::tls::TlsInfo;
 
 /// Longest response line accepted (RFC 7162 §4 recommends servers accept 8192-octet lines).

@@ -7,8 +7,9 @@ use std::net::SocketAddr;
 
 use super::ProbeError;
 use super::conn::{Conn, Parsed, split_line};
+use super::failure::{OpenFailure, OpenFailureKind, Refusal};
 use super::net::NetOptions;
-use super::session::{OpenFailure, OpenFailureKind, Refusal, StartTls, start_tls};
+use super::session::{StartTls, start_tls};
 use super::tls::TlsInfo;
 
 /// Longest reply line accepted (RFC 2449 §4 allows 512 octets; servers write more).

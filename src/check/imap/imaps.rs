@@ -5,8 +5,8 @@ use crate::check::mailbox::{
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::imap::{Capabilities, ImapSession, StatusResponse};
-use crate::probe::session::OpenFailure;
 use crate::probe::tls::TlsInfo;
 
 pub struct Imaps;
@@ -93,8 +93,8 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
+    use crate::probe::failure::OpenFailureKind;
     use crate::probe::imap::{Status as ImapStatus, parse_status};
-    use crate::probe::session::OpenFailureKind;
 
     fn tls() -> TlsInfo {
         TlsInfo {

@@ -3,8 +3,8 @@
 use crate::check::mailbox::{imap_options, is_closed};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailureKind;
 use crate::probe::imap::{Completion, ImapSession, Status, quote};
-use crate::probe::session::OpenFailureKind;
 
 pub struct Login;
 

@@ -3,8 +3,8 @@
 use crate::check::mailbox::{StartTlsTerms, imap_options, judge_start_tls, start_tls_verdict};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::imap::ImapSession;
-use crate::probe::session::OpenFailure;
 
 pub struct StartTls;
 
@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
-    use crate::probe::session::{OpenFailureKind, Refusal};
+    use crate::probe::failure::{OpenFailureKind, Refusal};
 
     fn failure(kind: OpenFailureKind) -> OpenFailure {
         OpenFailure {

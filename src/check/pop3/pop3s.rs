@@ -5,8 +5,8 @@ use crate::check::mailbox::{
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::pop3::{Pop3Session, Reply};
-use crate::probe::session::OpenFailure;
 use crate::probe::tls::TlsInfo;
 
 pub struct Pop3s;
@@ -82,8 +82,8 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
+    use crate::probe::failure::OpenFailureKind;
     use crate::probe::pop3::parse_status_line;
-    use crate::probe::session::OpenFailureKind;
 
     #[test]
     fn greeting_inside_tls_passes() {

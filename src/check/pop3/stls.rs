@@ -3,8 +3,8 @@
 use crate::check::mailbox::{StartTlsTerms, judge_start_tls, pop3_options, start_tls_verdict};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::pop3::Pop3Session;
-use crate::probe::session::OpenFailure;
 
 pub struct Stls;
 
@@ -67,7 +67,7 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
-    use crate::probe::session::OpenFailureKind;
+    use crate::probe::failure::OpenFailureKind;
 
     fn failure(kind: OpenFailureKind) -> OpenFailure {
         OpenFailure {

@@ -20,7 +20,7 @@ use x509_parser::public_key::PublicKey;
 
 use crate::check::{Ctx, Protocol, Role, Verdict};
 use crate::probe::ProbeError;
-use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::tls::TlsObservation;
 
 /// Default days before expiry under which `tls.cert.expiry` warns.
