@@ -1,8 +1,13 @@
 //! The one opening step SMTP, IMAP and POP3 share: moving to TLS in the middle of the session
 //! ([`start_tls`]). Why an opening failed is in [`super::failure`].
 
+use std::future::Future;
+use std::net::SocketAddr;
+
 use super::ProbeError;
 use super::conn::Conn;
+use super::net::NetOptions;
+use super::tls::TlsInfo;
 // The failure types lived here before `failure.rs`; the old path stays for callers not yet moved.
 pub use super::failure::{OpenFailure, OpenFailureKind, Refusal};
 
@@ -46,6 +51,34 @@ pub(crate) async fn start_tls(
         return Err(OpenFailureKind::StartTlsHandshake(err));
     }
     session.ask_again().await
+}
+
+/// What the IMAP and POP3 checks ask of a session, whichever the protocol: open it on an
+/// endpoint (optionally with STARTTLS/STLS), read its TLS state and dialog, close it.
+pub trait MailboxSession: Sized + Send {
+    /// Opens a session on `addr`: TLS from the first byte when `implicit_tls`, else in clear
+    /// and then STARTTLS/STLS when `starttls`.
+    fn open_on(
+        addr: SocketAddr,
+        server_name: String,
+        implicit_tls: bool,
+        starttls: bool,
+        net: &NetOptions,
+    ) -> impl Future<Output = Result<Self, OpenFailure>> + Send;
+
+    fn tls(&self) -> Option<&TlsInfo>;
+
+    /// The opening dialog (greeting, capabilities, STARTTLS and what followed).
+    fn opening(&self) -> Vec<String>;
+
+    /// The whole dialog so far.
+    fn transcript(&self) -> Vec<String>;
+
+    /// Whether we talk from the server's own address (a trusted client to Dovecot).
+    fn talks_from_server_address(&self) -> bool;
+
+    /// Says goodbye (LOGOUT, QUIT) without waiting long.
+    fn close(self) -> impl Future<Output = ()> + Send;
 }
 
 #[cfg(test)]

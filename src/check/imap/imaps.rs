@@ -1,8 +1,6 @@
 //! `imap.imaps`: port 993 speaks IMAP over implicit TLS (RFC 8314).
 
-use crate::check::mailbox::{
-    closed_implicit_port, imap_options, is_closed, judge_implicit_tls_failure,
-};
+use crate::check::mailbox::{closed_implicit_port, is_closed, judge_implicit_tls_failure};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::failure::OpenFailure;
@@ -72,8 +70,7 @@ impl Check for Imaps {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = imap_options(ctx, false);
-        match ctx.gate(ImapSession::open(&options, ctx.net)).await {
+        match ctx.mailbox::<ImapSession>(false).await {
             Ok(session) => {
                 let verdict = judge(session.tls(), &session.greeting, &session.capabilities)
                     .with_evidence(session.opening());
