@@ -382,10 +382,50 @@ impl Budget {
 
 /// RFC 7208 §4 `check_host()` for one client address.
 pub async fn evaluate(lookups: &mut Lookups<'_>, client: &Client, domain: &str) -> SpfResult {
+    // §4.3: a malformed or single-label domain has no SPF record to look for.
+    if !is_domain_spec(domain) {
+        return SpfResult::None;
+    }
+    // §5: an IPv4-mapped IPv6 client is an IPv4 client.
+    let client = &Client {
+        ip: client.ip.to_canonical(),
+        ..client.clone()
+    };
     let mut budget = Budget::default();
     check_host(lookups, &mut budget, client, normal(domain))
         .await
         .unwrap_or_else(|result| result)
+}
+
+/// RFC 7208 §7.1 `domain-spec` after expansion: at least two labels of 1-63 visible ASCII
+/// characters, 253 in all, ending in a `toplabel` (letters, digits and inner hyphens, not all
+/// digits); one trailing dot allowed.
+fn is_domain_spec(name: &str) -> bool {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    let labels: Vec<&str> = name.split('.').collect();
+    let Some(top) = labels.last() else {
+        return false;
+    };
+    let toplabel = !top.is_empty()
+        && top.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !top.starts_with('-')
+        && !top.ends_with('-')
+        && !top.bytes().all(|b| b.is_ascii_digit());
+    name.len() <= 253
+        && labels.len() >= 2
+        && toplabel
+        && labels
+            .iter()
+            .all(|l| !l.is_empty() && l.len() <= 63 && l.bytes().all(|b| b.is_ascii_graphic()))
+}
+
+/// A term's target that is no domain is a permerror (§4.6: a syntax error of the record).
+fn valid_target(target: String) -> Result<String, SpfResult> {
+    if is_domain_spec(&target) {
+        Ok(target)
+    } else {
+        Err(SpfResult::PermError)
+    }
 }
 
 fn result_of(qualifier: &Qualifier) -> SpfResult {
@@ -418,7 +458,16 @@ fn check_host<'a>(
             let target = match domain_spec(&directive.mechanism) {
                 Some(spec) => {
                     budget.lookup()?;
-                    expand(spec, client, &domain)
+                    let target = expand(spec, client, &domain);
+                    if !is_domain_spec(&target) {
+                        // A literal that is no domain is a syntax error of the record; an
+                        // expansion that is none (a HELO literal in %{h}) matches nothing.
+                        if matches!(spec, Macro::Literal(_)) {
+                            return Err(SpfResult::PermError);
+                        }
+                        continue;
+                    }
+                    target
                 }
                 None => String::new(),
             };
@@ -489,7 +538,7 @@ fn check_host<'a>(
         }
         if let Some(redirect) = &record.redirect {
             budget.lookup()?;
-            let target = expand(redirect, client, &domain);
+            let target = valid_target(expand(redirect, client, &domain))?;
             return match check_host(lookups, budget, client, target).await? {
                 SpfResult::None => Err(SpfResult::PermError),
                 other => Ok(other),

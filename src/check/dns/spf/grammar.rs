@@ -37,8 +37,17 @@ fn is_spf(text: &str) -> bool {
 /// each a permerror, so every term is checked here against the grammar's names and ranges
 /// before mail-auth's parse is used.
 fn strict_problem(text: &str) -> Option<String> {
-    let cidr = |text: &str, max: u8| text.parse::<u8>().ok().filter(|n| *n <= max).is_some();
-    for term in text.split_ascii_whitespace().skip(1) {
+    // `ip4-cidr-length = "/" ("0" / %x31-39 0*1DIGIT)`: no leading zero (RFC 7208 §12).
+    let cidr = |text: &str, max: u8| {
+        text.parse::<u8>().ok().filter(|n| *n <= max).is_some()
+            && (text == "0" || !text.starts_with('0'))
+    };
+    // Terms are separated by spaces only; a CR, LF or other control character is no separator
+    // but a syntax error (RFC 7208 §4.6.1, §12).
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return Some(format!("the record holds a control character ({:?})", c));
+    }
+    for term in text.split(' ').filter(|t| !t.is_empty()).skip(1) {
         let body = term.strip_prefix(['+', '-', '~', '?']).unwrap_or(term);
         let qualified = body.len() != term.len();
         let bad = |why: &str| Some(format!("term `{term}` {why}"));

@@ -15,6 +15,8 @@
 
 mod eval;
 mod grammar;
+#[cfg(test)]
+mod rfc7208;
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -64,7 +66,7 @@ static INFO: CheckInfo = CheckInfo {
     ),
 };
 
-fn result_name(result: SpfResult) -> &'static str {
+pub(super) fn result_name(result: SpfResult) -> &'static str {
     match result {
         SpfResult::Pass => "pass",
         SpfResult::Fail => "fail",
