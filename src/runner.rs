@@ -4,7 +4,7 @@
 //! session (same endpoint, same [`Stage`]) so one connection serves them in turn, and runs the
 //! groups concurrently under one semaphore of `concurrency` permits per target: a target never
 //! has more connections open than that. The first connection to an endpoint is awaited by the
-//! others ([`Contact`]), so a dead or tarpitting port costs one timeout, not one per check;
+//! others ([`crate::probe::contact::Contact`]), so a dead or tarpitting port costs one timeout, not one per check;
 //! every endpoint's first contact is scheduled before any endpoint's second group, so a dead
 //! server costs about one timeout per `concurrency` of its ports.
 //!
@@ -13,21 +13,19 @@
 //! callback about each target as it finishes (a progress display: the runner has no UI).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use tokio::sync::{Mutex, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::check::{
-    Check, Ctx, Endpoint, EndpointState, Role, Scope, Settings, Stage, TargetInfo, TargetMemo,
-    Verdict,
+    Check, Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
+    TargetMemo, Verdict,
 };
 use crate::outcome::{Category, CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
-use crate::probe::session::OpenFailure;
 use crate::probe::smtp::Session;
 use crate::target::{ResolvedTarget, resolve};
 
@@ -128,54 +126,6 @@ pub async fn run_jobs(
         duration_ms: millis(started.elapsed()),
         targets: reports,
     }
-}
-
-/// The first-contact gate of one endpoint: remembers whether it answered at all.
-#[derive(Default)]
-pub struct Contact {
-    state: Mutex<ContactState>,
-}
-
-#[derive(Default)]
-enum ContactState {
-    #[default]
-    Unknown,
-    Up,
-    Down(OpenFailure),
-}
-
-impl Contact {
-    /// Runs `open`; while the endpoint's first contact is under way the others wait for it,
-    /// and once the endpoint proved down they get that failure at once.
-    pub async fn open<T>(
-        &self,
-        open: impl Future<Output = Result<T, OpenFailure>>,
-    ) -> Result<T, OpenFailure> {
-        let mut state = self.state.lock().await;
-        match &*state {
-            ContactState::Down(failure) => Err(failure.clone()),
-            ContactState::Up => {
-                drop(state);
-                open.await
-            }
-            ContactState::Unknown => {
-                let result = open.await;
-                *state = match &result {
-                    Err(failure) if failure.kind.is_endpoint_down() => {
-                        ContactState::Down(failure.clone())
-                    }
-                    _ => ContactState::Up,
-                };
-                result
-            }
-        }
-    }
-}
-
-/// The session a group of checks shares.
-#[derive(Default)]
-pub struct SessionSlot {
-    pub session: Option<Result<Session, OpenFailure>>,
 }
 
 /// A selected check and its place in the catalog order (results are sorted by it).
@@ -469,4 +419,225 @@ fn unresolved_results(
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The runner's promises over in-process fakes on 127.0.100.211-215: a dead endpoint is
+    //! contacted once, a target never has more than `concurrency` connections open, and a
+    //! check that overruns its budget ends as `error`.
+
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    use super::*;
+    use crate::check::CheckInfo;
+    use crate::probe::conn::Conn;
+    use crate::probe::dns::fixture::Fixture;
+
+    fn info(id: &'static str, stage: Stage) -> CheckInfo {
+        CheckInfo {
+            id,
+            title: "runner test",
+            category: Category::Smtp,
+            severity: Severity::Low,
+            scope: Scope::Endpoints {
+                roles: &[Role::Mx],
+                stage,
+            },
+            what: "",
+            why: "",
+            fix: "",
+            opt_in: false,
+            title_fr: None,
+            fix_fr: None,
+        }
+    }
+
+    /// Opens an SMTP session through the gate (its own connection) and passes if it opened.
+    struct Opens(&'static CheckInfo);
+
+    #[async_trait::async_trait]
+    impl Check for Opens {
+        fn info(&self) -> &'static CheckInfo {
+            self.0
+        }
+
+        async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
+            match ctx.open(&ctx.open_options()).await {
+                Ok(_) => Verdict::pass("opened"),
+                Err(failure) => ctx.unavailable(&failure),
+            }
+        }
+    }
+
+    /// Holds one raw connection open for a while, through the gate.
+    struct Holds(&'static CheckInfo);
+
+    #[async_trait::async_trait]
+    impl Check for Holds {
+        fn info(&self) -> &'static CheckInfo {
+            self.0
+        }
+
+        async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
+            let addr = ctx.endpoint().addr();
+            let opened = ctx.gate(Conn::open(addr, None, ctx.net)).await;
+            match opened {
+                Ok(conn) => {
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                    conn.close().await;
+                    Verdict::pass("held")
+                }
+                Err(failure) => ctx.unavailable(&failure),
+            }
+        }
+    }
+
+    /// Never finishes on its own.
+    struct Sleeps(&'static CheckInfo);
+
+    #[async_trait::async_trait]
+    impl Check for Sleeps {
+        fn info(&self) -> &'static CheckInfo {
+            self.0
+        }
+
+        async fn run(&self, _ctx: &mut Ctx<'_>) -> Verdict {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Verdict::pass("woke up")
+        }
+    }
+
+    fn leak<T>(value: T) -> &'static T {
+        Box::leak(Box::new(value))
+    }
+
+    fn config(checks: Vec<&'static dyn Check>, port: u16, concurrency: usize) -> RunConfig {
+        let mut settings = Settings::default();
+        settings.smtp.retry_pause = Duration::ZERO;
+        RunConfig {
+            checks: checks
+                .into_iter()
+                .map(|check| SelectedCheck {
+                    check,
+                    severity: Severity::Low,
+                })
+                .collect(),
+            settings,
+            net: NetOptions {
+                timeout: Duration::from_millis(300),
+                bind: None,
+            },
+            // No look-up leaves the process: the domain is given, the fixture answers nothing.
+            dns: Fixture::new().dns(),
+            ports: BTreeMap::from([(Role::Mx, port)]),
+            concurrency,
+            parallel_targets: 1,
+            domain: Some("example.test".into()),
+        }
+    }
+
+    /// A fake that accepts, counts connections (in total and at once) and never says a word.
+    async fn silent_fake(ip: &str) -> (u16, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind((ip, 0)).await.expect("bind the fake");
+        let port = listener.local_addr().unwrap().port();
+        let total = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let open = Arc::new(AtomicUsize::new(0));
+        let (t, m) = (total.clone(), most.clone());
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                t.fetch_add(1, Ordering::SeqCst);
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                m.fetch_max(now, Ordering::SeqCst);
+                let open = open.clone();
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 256];
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        (port, total, most)
+    }
+
+    fn checks<C: Check>(
+        make: fn(&'static CheckInfo) -> C,
+        stage: Stage,
+    ) -> Vec<&'static dyn Check> {
+        ["t.one", "t.two", "t.three", "t.four", "t.five", "t.six"]
+            .into_iter()
+            .map(|id| leak(make(leak(info(id, stage)))) as &'static dyn Check)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_silent_endpoint_is_contacted_once_for_all_checks() {
+        let (port, total, _) = silent_fake("127.0.100.211").await;
+        let config = config(checks(Opens, Stage::Own), port, 4);
+        let started = Instant::now();
+        let report = run(&["127.0.100.211".into()], &config).await;
+        let results = &report.targets[0].results;
+        assert_eq!(results.len(), 6);
+        for result in results {
+            assert_eq!(result.status, Status::Error, "{result:?}");
+            assert!(result.message.contains("no greeting"), "{}", result.message);
+        }
+        assert_eq!(
+            total.load(Ordering::SeqCst),
+            1,
+            "one contact for six checks"
+        );
+        // One greeting timeout (300 ms), not six.
+        assert!(started.elapsed() < Duration::from_millis(1500));
+    }
+
+    #[tokio::test]
+    async fn a_target_never_has_more_than_concurrency_connections_open() {
+        for (ip, concurrency) in [("127.0.100.212", 2), ("127.0.100.213", 4)] {
+            let (port, total, most) = silent_fake(ip).await;
+            let config = config(checks(Holds, Stage::Own), port, concurrency);
+            let report = run(&[ip.to_string()], &config).await;
+            assert!(
+                report.targets[0]
+                    .results
+                    .iter()
+                    .all(|r| r.status == Status::Pass),
+                "{:?}",
+                report.targets[0].results
+            );
+            assert_eq!(total.load(Ordering::SeqCst), 6);
+            let most = most.load(Ordering::SeqCst);
+            assert!(
+                most <= concurrency,
+                "{most} open at once, bound {concurrency}"
+            );
+            // The bound is what limits: with more permits, more run at once.
+            assert!(most >= concurrency.min(3), "{most} open at once");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_check_that_overruns_its_budget_is_an_error() {
+        let (port, _, _) = silent_fake("127.0.100.214").await;
+        let config = config(
+            vec![leak(Sleeps(leak(info("t.sleeps", Stage::Own))))],
+            port,
+            2,
+        );
+        let budget = config.check_budget();
+        let started = Instant::now();
+        let report = run(&["127.0.100.214".into()], &config).await;
+        let result = &report.targets[0].results[0];
+        assert_eq!(result.status, Status::Error);
+        assert!(
+            result.message.contains("did not finish"),
+            "{}",
+            result.message
+        );
+        assert!(started.elapsed() < budget + Duration::from_secs(1));
+    }
 }

@@ -12,15 +12,16 @@ use tokio::sync::{OnceCell, Semaphore, SemaphorePermit};
 
 use super::{Protocol, Role, Stage, Verdict};
 use crate::probe::ProbeError;
+use crate::probe::contact::Contact;
 use crate::probe::dns::Dns;
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::imap::ImapSession;
 use crate::probe::legacy_tls::LegacyProbe;
 use crate::probe::net::NetOptions;
 use crate::probe::pop3::Pop3Session;
-use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::session::MailboxSession;
 use crate::probe::smtp::{OpenOptions, Session};
 use crate::probe::tls::TlsObservation;
-use crate::runner::{Contact, SessionSlot};
 use crate::target::TargetKind;
 
 /// One port of one address of a target.
@@ -88,6 +89,13 @@ pub struct TargetMemo {
 
 /// One memoized value, of whatever type its key's checks agree on.
 type MemoCell = OnceCell<Arc<dyn Any + Send + Sync>>;
+
+/// The session a group of checks shares: the runner gives one slot to each group and closes
+/// what is left in it at the end.
+#[derive(Default)]
+pub struct SessionSlot {
+    pub session: Option<Result<Session, OpenFailure>>,
+}
 
 /// What the runner keeps per endpoint for every check that touches it.
 #[derive(Default)]
@@ -298,6 +306,28 @@ impl Ctx<'_> {
         results.into_iter().flatten().collect()
     }
 
+    /// An IMAP or POP3 session on this endpoint through its first-contact gate: implicit TLS
+    /// on 993/995, else in clear and then STARTTLS/STLS when `starttls`.
+    pub async fn mailbox<S: MailboxSession>(&self, starttls: bool) -> Result<S, OpenFailure> {
+        let endpoint = self.endpoint();
+        let open = S::open_on(
+            endpoint.addr(),
+            endpoint.server_name(),
+            endpoint.role.implicit_tls(),
+            starttls,
+            self.net,
+        );
+        self.gate(open).await
+    }
+
+    /// The TLS observation of a mailbox session opened with STARTTLS (or implicit TLS).
+    async fn observe<S: MailboxSession>(&self) -> Result<TlsObservation, OpenFailure> {
+        let session = self.mailbox::<S>(true).await?;
+        let observation = TlsObservation::of(session.tls(), session.opening());
+        session.close().await;
+        observation
+    }
+
     /// The TLS handshake on this endpoint (STARTTLS or implicit), done once and shared.
     pub async fn tls(&self) -> Result<&TlsObservation, OpenFailure> {
         let endpoint = self.endpoint();
@@ -314,20 +344,8 @@ impl Ctx<'_> {
                         session.client.quit().await;
                         observation
                     }
-                    Protocol::Imap => {
-                        let options = crate::check::mailbox::imap_options(self, true);
-                        let session = self.gate(ImapSession::open(&options, self.net)).await?;
-                        let observation = TlsObservation::of(session.tls(), session.opening());
-                        session.logout().await;
-                        observation
-                    }
-                    Protocol::Pop3 => {
-                        let options = crate::check::mailbox::pop3_options(self, true);
-                        let session = self.gate(Pop3Session::open(&options, self.net)).await?;
-                        let observation = TlsObservation::of(session.tls(), session.opening());
-                        session.quit().await;
-                        observation
-                    }
+                    Protocol::Imap => self.observe::<ImapSession>().await,
+                    Protocol::Pop3 => self.observe::<Pop3Session>().await,
                 }
             })
             .await;

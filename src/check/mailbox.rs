@@ -5,10 +5,11 @@
 
 use super::{Ctx, Role, Verdict};
 use crate::probe::ProbeError;
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::imap::ImapOptions;
 use crate::probe::net::connect;
 use crate::probe::pop3::Pop3Options;
-use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::session::MailboxSession;
 use crate::probe::tls::TlsInfo;
 
 /// A user name that exists nowhere, for logins that must be refused before they are checked.
@@ -118,20 +119,16 @@ pub fn judge_start_tls(
 /// The frame of `imap.starttls` and `pop3.stls`: the check's judgement of the session opened
 /// with STARTTLS (then `close` says goodbye), or of the failed opening; a failure the
 /// judgement leaves open gets the generic verdict.
-pub async fn start_tls_verdict<S, F>(
+pub async fn start_tls_verdict<S: MailboxSession>(
     ctx: &Ctx<'_>,
     opened: Result<S, OpenFailure>,
     judge: fn(Result<&S, &OpenFailure>) -> Option<Verdict>,
-    close: impl FnOnce(S) -> F,
-) -> Verdict
-where
-    F: Future<Output = ()>,
-{
+) -> Verdict {
     match opened {
         Ok(session) => {
             let verdict =
                 judge(Ok(&session)).unwrap_or_else(|| Verdict::error("session without TLS"));
-            close(session).await;
+            session.close().await;
             verdict
         }
         Err(failure) => judge(Err(&failure)).unwrap_or_else(|| ctx.unavailable(&failure)),

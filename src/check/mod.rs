@@ -14,7 +14,8 @@ pub mod tls;
 mod verdict;
 
 pub use context::{
-    Credentials, Ctx, Endpoint, EndpointState, Settings, SmtpSettings, TargetInfo, TargetMemo,
+    Credentials, Ctx, Endpoint, EndpointState, SessionSlot, Settings, SmtpSettings, TargetInfo,
+    TargetMemo,
 };
 pub use custom::{
     CodePattern, CustomCheck, CustomSpec, EnhancedPattern, Expect, ReplyPattern, Step,

@@ -12,8 +12,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::ProbeError;
+use super::failure::{OpenFailure, OpenFailureKind};
 use super::net::{NetOptions, connect};
-use super::session::{OpenFailure, OpenFailureKind};
 use super::stream::Stream;
 use super::tls::{TlsInfo, handshake};
 use super::transcript::Transcript;

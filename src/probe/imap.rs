@@ -9,12 +9,14 @@
 //! handful of commands a probe sends (CAPABILITY, STARTTLS, LOGIN, SELECT, LOGOUT) fit in this
 //! file; the response parser is sans-I/O and unit-tested on raw bytes.
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use super::ProbeError;
 use super::conn::{Conn, Parsed};
+use super::failure::{OpenFailure, OpenFailureKind, Refusal};
 use super::net::NetOptions;
-use super::session::{OpenFailure, OpenFailureKind, Refusal, StartTls, start_tls};
+use super::session::{MailboxSession, StartTls, start_tls};
 use super::tls::TlsInfo;
 
 /// Longest response line accepted (RFC 7162 §4 recommends servers accept 8192-octet lines).
@@ -496,6 +498,44 @@ async fn ask_capabilities(client: &mut ImapClient) -> Result<Capabilities, OpenF
     Ok(Capabilities::from_untagged(&done.untagged)
         .or_else(|| Capabilities::from_code(&done.status))
         .unwrap_or_default())
+}
+
+impl MailboxSession for ImapSession {
+    fn open_on(
+        addr: SocketAddr,
+        server_name: String,
+        implicit_tls: bool,
+        starttls: bool,
+        net: &NetOptions,
+    ) -> impl Future<Output = Result<Self, OpenFailure>> + Send {
+        let options = ImapOptions {
+            addr,
+            server_name,
+            implicit_tls,
+            starttls,
+        };
+        async move { ImapSession::open(&options, net).await }
+    }
+
+    fn tls(&self) -> Option<&TlsInfo> {
+        self.client.conn.tls()
+    }
+
+    fn opening(&self) -> Vec<String> {
+        ImapSession::opening(self)
+    }
+
+    fn transcript(&self) -> Vec<String> {
+        ImapSession::transcript(self)
+    }
+
+    fn talks_from_server_address(&self) -> bool {
+        self.client.conn.from_server_address()
+    }
+
+    fn close(self) -> impl Future<Output = ()> + Send {
+        ImapSession::logout(self)
+    }
 }
 
 #[cfg(test)]

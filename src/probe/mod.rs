@@ -2,7 +2,9 @@
 //! checks or verdicts; a refusal from the server is a value, only a failure to talk is an `Err`.
 
 pub mod conn;
+pub mod contact;
 pub mod dns;
+pub mod failure;
 pub mod imap;
 pub mod legacy_tls;
 pub mod mailbox;

@@ -3,12 +3,14 @@
 //! [`super::imap`]: refusals as values with their codes, the exact dialog, logins attempted in
 //! clear on purpose, every read bounded. The reply parsers are sans-I/O.
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use super::ProbeError;
 use super::conn::{Conn, Parsed, split_line};
+use super::failure::{OpenFailure, OpenFailureKind, Refusal};
 use super::net::NetOptions;
-use super::session::{OpenFailure, OpenFailureKind, Refusal, StartTls, start_tls};
+use super::session::{MailboxSession, StartTls, start_tls};
 use super::tls::TlsInfo;
 
 /// Longest reply line accepted (RFC 2449 §4 allows 512 octets; servers write more).
@@ -318,6 +320,44 @@ async fn ask_capabilities(client: &mut Pop3Client) -> Result<(Capabilities, bool
         Ok((Capabilities::from_body(&reply.body), true))
     } else {
         Ok((Capabilities::default(), false))
+    }
+}
+
+impl MailboxSession for Pop3Session {
+    fn open_on(
+        addr: SocketAddr,
+        server_name: String,
+        implicit_tls: bool,
+        starttls: bool,
+        net: &NetOptions,
+    ) -> impl Future<Output = Result<Self, OpenFailure>> + Send {
+        let options = Pop3Options {
+            addr,
+            server_name,
+            implicit_tls,
+            starttls,
+        };
+        async move { Pop3Session::open(&options, net).await }
+    }
+
+    fn tls(&self) -> Option<&TlsInfo> {
+        self.client.conn.tls()
+    }
+
+    fn opening(&self) -> Vec<String> {
+        Pop3Session::opening(self)
+    }
+
+    fn transcript(&self) -> Vec<String> {
+        Pop3Session::transcript(self)
+    }
+
+    fn talks_from_server_address(&self) -> bool {
+        self.client.conn.from_server_address()
+    }
+
+    fn close(self) -> impl Future<Output = ()> + Send {
+        Pop3Session::quit(self)
     }
 }
 

@@ -5,14 +5,15 @@
 //! sender never issues (VRFY, EXPN, AUTH with made-up credentials), a completed handshake
 //! whatever the certificate, and control over pipelining and retries.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::ProbeError;
 use super::conn::Conn;
+use super::failure::{OpenFailure, OpenFailureKind, Refusal};
 use super::net::NetOptions;
 use super::reply::{Capabilities, Reply, parse_reply};
-use super::session::{OpenFailure, OpenFailureKind, Refusal, StartTls, start_tls};
+use super::session::{StartTls, start_tls};
 use super::tls::TlsInfo;
 use super::transcript::{Mark, Transcript};
 
@@ -203,7 +204,7 @@ impl Session {
         let helo_name = options
             .helo_name
             .clone()
-            .unwrap_or_else(|| local_literal(options.addr, net));
+            .unwrap_or_else(|| helo_literal(net.bind.or(client.conn.local.map(|l| l.ip()))));
         let (hello, capabilities) = match say_hello(&mut client, &helo_name).await {
             Ok(pair) => pair,
             Err(kind) => return fail(client, kind),
@@ -282,12 +283,31 @@ async fn say_hello(
     }
 }
 
-/// `[127.0.0.2]` / `[IPv6:::1]`: an honest HELO name for a client without one (RFC 5321 §4.1.3).
-fn local_literal(peer: SocketAddr, net: &NetOptions) -> String {
-    match net.bind {
-        Some(std::net::IpAddr::V4(ip)) => format!("[{ip}]"),
-        Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
-        None if peer.ip().is_loopback() => "[127.0.0.1]".to_string(),
+/// `[127.0.0.2]` / `[IPv6:::1]`: the address literal of our end of the connection, the honest
+/// HELO name of a client without one (RFC 5321 §4.1.3); `mailcheck.invalid` when that address
+/// is unknown. The one place every SMTP opener (probes, submission, raw TLS) gets it from.
+pub fn helo_literal(ours: Option<IpAddr>) -> String {
+    match ours {
+        Some(IpAddr::V4(ip)) => format!("[{ip}]"),
+        Some(IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
         None => "mailcheck.invalid".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helo_literal_is_the_address_in_rfc_5321_form() {
+        assert_eq!(
+            helo_literal(Some("127.0.100.2".parse().unwrap())),
+            "[127.0.100.2]"
+        );
+        assert_eq!(
+            helo_literal(Some("2001:db8::2".parse().unwrap())),
+            "[IPv6:2001:db8::2]"
+        );
+        assert_eq!(helo_literal(None), "mailcheck.invalid");
     }
 }

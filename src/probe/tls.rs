@@ -176,14 +176,14 @@ impl TlsObservation {
     pub fn of(
         info: Option<&TlsInfo>,
         evidence: Vec<String>,
-    ) -> Result<TlsObservation, super::session::OpenFailure> {
+    ) -> Result<TlsObservation, super::failure::OpenFailure> {
         match info {
             Some(info) => Ok(TlsObservation {
                 info: info.clone(),
                 evidence,
             }),
-            None => Err(super::session::OpenFailure {
-                kind: super::session::OpenFailureKind::Broken(ProbeError::Tls(
+            None => Err(super::failure::OpenFailure {
+                kind: super::failure::OpenFailureKind::Broken(ProbeError::Tls(
                     "no TLS on this session".into(),
                 )),
                 evidence,

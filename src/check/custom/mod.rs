@@ -15,10 +15,10 @@ use crate::check::mailbox::{imap_options, pop3_options};
 use crate::check::{Check, CheckInfo, Ctx, Protocol, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::ProbeError;
+use crate::probe::failure::OpenFailure;
 use crate::probe::imap::{self, Completion, ImapSession};
 use crate::probe::pop3::{self, Pop3Session};
 use crate::probe::reply::{EnhancedCode, Reply};
-use crate::probe::session::OpenFailure;
 use crate::probe::smtp::Session;
 
 /// One `custom:` item of a scenario, validated.

@@ -8,7 +8,6 @@ pub mod fetch;
 pub mod inbound;
 pub mod submit;
 
-use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -123,10 +122,7 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
         .smtp
         .helo_name
         .clone()
-        .unwrap_or_else(|| match ctx.net.bind {
-            Some(IpAddr::V4(v4)) => format!("[{v4}]"),
-            _ => "mailcheck.invalid".into(),
-        });
+        .unwrap_or_else(|| crate::probe::smtp::helo_literal(ctx.net.bind));
     let base = |role: Role, login, from: String| Submission {
         addr: std::net::SocketAddr::new(ip, port(role)),
         server_name: server_name.clone(),

@@ -5,8 +5,6 @@ use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::imap::{ImapSession, StatusResponse};
 
-use crate::check::mailbox::imap_options;
-
 pub struct BannerNoSoftware;
 
 static INFO: CheckInfo = CheckInfo {
@@ -50,8 +48,7 @@ impl Check for BannerNoSoftware {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = imap_options(ctx, false);
-        match ctx.gate(ImapSession::open(&options, ctx.net)).await {
+        match ctx.mailbox::<ImapSession>(false).await {
             Ok(session) => {
                 let verdict = judge(&session.greeting).with_evidence(session.opening());
                 session.logout().await;

@@ -1,12 +1,10 @@
 //! `imap.imaps`: port 993 speaks IMAP over implicit TLS (RFC 8314).
 
-use crate::check::mailbox::{
-    closed_implicit_port, imap_options, is_closed, judge_implicit_tls_failure,
-};
+use crate::check::mailbox::{closed_implicit_port, is_closed, judge_implicit_tls_failure};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::imap::{Capabilities, ImapSession, StatusResponse};
-use crate::probe::session::OpenFailure;
 use crate::probe::tls::TlsInfo;
 
 pub struct Imaps;
@@ -72,8 +70,7 @@ impl Check for Imaps {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = imap_options(ctx, false);
-        match ctx.gate(ImapSession::open(&options, ctx.net)).await {
+        match ctx.mailbox::<ImapSession>(false).await {
             Ok(session) => {
                 let verdict = judge(session.tls(), &session.greeting, &session.capabilities)
                     .with_evidence(session.opening());
@@ -93,8 +90,8 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
+    use crate::probe::failure::OpenFailureKind;
     use crate::probe::imap::{Status as ImapStatus, parse_status};
-    use crate::probe::session::OpenFailureKind;
 
     fn tls() -> TlsInfo {
         TlsInfo {

@@ -1,10 +1,10 @@
 //! `imap.login`: with `--user`, LOGIN over TLS succeeds and `SELECT INBOX` works.
 
-use crate::check::mailbox::{imap_options, is_closed};
+use crate::check::mailbox::is_closed;
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailureKind;
 use crate::probe::imap::{Completion, ImapSession, Status, quote};
-use crate::probe::session::OpenFailureKind;
 
 pub struct Login;
 
@@ -82,8 +82,7 @@ impl Check for Login {
             );
         };
         let starttls = !ctx.endpoint().role.implicit_tls();
-        let options = imap_options(ctx, starttls);
-        let mut session = match ctx.gate(ImapSession::open(&options, ctx.net)).await {
+        let mut session = match ctx.mailbox::<ImapSession>(starttls).await {
             Ok(session) => session,
             Err(failure) if is_closed(&failure) => {
                 return Verdict::skip(format!("port {} is closed", ctx.endpoint().port))

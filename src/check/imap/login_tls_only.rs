@@ -2,7 +2,7 @@
 
 use crate::check::mailbox::{
     CLEARTEXT_LOGIN_FIX, CLEARTEXT_LOGIN_FIX_FR, about_tls, cleartext_mechanisms,
-    cleartext_port_unavailable, imap_options, made_up_password, made_up_user, trusted_client_note,
+    cleartext_port_unavailable, made_up_password, made_up_user, trusted_client_note,
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
@@ -116,8 +116,7 @@ impl Check for LoginTlsOnly {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = imap_options(ctx, false);
-        let mut session = match ctx.gate(ImapSession::open(&options, ctx.net)).await {
+        let mut session = match ctx.mailbox::<ImapSession>(false).await {
             Ok(session) => session,
             Err(failure) => return cleartext_port_unavailable(ctx, failure),
         };

@@ -1,10 +1,10 @@
 //! `imap.starttls`: port 143 is closed, or offers STARTTLS and works after it.
 
-use crate::check::mailbox::{StartTlsTerms, imap_options, judge_start_tls, start_tls_verdict};
+use crate::check::mailbox::{StartTlsTerms, judge_start_tls, start_tls_verdict};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::imap::ImapSession;
-use crate::probe::session::OpenFailure;
 
 pub struct StartTls;
 
@@ -57,9 +57,8 @@ impl Check for StartTls {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = imap_options(ctx, true);
-        let opened = ctx.gate(ImapSession::open(&options, ctx.net)).await;
-        start_tls_verdict(ctx, opened, judge, ImapSession::logout).await
+        let opened = ctx.mailbox::<ImapSession>(true).await;
+        start_tls_verdict(ctx, opened, judge).await
     }
 }
 
@@ -68,7 +67,7 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
-    use crate::probe::session::{OpenFailureKind, Refusal};
+    use crate::probe::failure::{OpenFailureKind, Refusal};
 
     fn failure(kind: OpenFailureKind) -> OpenFailure {
         OpenFailure {

@@ -2,7 +2,7 @@
 
 use crate::check::mailbox::{
     CLEARTEXT_LOGIN_FIX, CLEARTEXT_LOGIN_FIX_FR, about_tls, cleartext_mechanisms,
-    cleartext_port_unavailable, made_up_password, made_up_user, pop3_options, trusted_client_note,
+    cleartext_port_unavailable, made_up_password, made_up_user, trusted_client_note,
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
@@ -101,8 +101,7 @@ impl Check for LoginTlsOnly {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = pop3_options(ctx, false);
-        let mut session = match ctx.gate(Pop3Session::open(&options, ctx.net)).await {
+        let mut session = match ctx.mailbox::<Pop3Session>(false).await {
             Ok(session) => session,
             Err(failure) => return cleartext_port_unavailable(ctx, failure),
         };

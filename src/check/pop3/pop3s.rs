@@ -1,12 +1,10 @@
 //! `pop3.pop3s`: port 995 speaks POP3 over implicit TLS (RFC 8314).
 
-use crate::check::mailbox::{
-    closed_implicit_port, is_closed, judge_implicit_tls_failure, pop3_options,
-};
+use crate::check::mailbox::{closed_implicit_port, is_closed, judge_implicit_tls_failure};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::pop3::{Pop3Session, Reply};
-use crate::probe::session::OpenFailure;
 use crate::probe::tls::TlsInfo;
 
 pub struct Pop3s;
@@ -61,8 +59,7 @@ impl Check for Pop3s {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = pop3_options(ctx, false);
-        match ctx.gate(Pop3Session::open(&options, ctx.net)).await {
+        match ctx.mailbox::<Pop3Session>(false).await {
             Ok(session) => {
                 let verdict =
                     judge(session.tls(), &session.greeting).with_evidence(session.opening());
@@ -82,8 +79,8 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
+    use crate::probe::failure::OpenFailureKind;
     use crate::probe::pop3::parse_status_line;
-    use crate::probe::session::OpenFailureKind;
 
     #[test]
     fn greeting_inside_tls_passes() {

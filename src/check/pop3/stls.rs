@@ -1,10 +1,10 @@
 //! `pop3.stls`: port 110 is closed, or offers STLS and works after it.
 
-use crate::check::mailbox::{StartTlsTerms, judge_start_tls, pop3_options, start_tls_verdict};
+use crate::check::mailbox::{StartTlsTerms, judge_start_tls, start_tls_verdict};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::failure::OpenFailure;
 use crate::probe::pop3::Pop3Session;
-use crate::probe::session::OpenFailure;
 
 pub struct Stls;
 
@@ -56,9 +56,8 @@ impl Check for Stls {
     }
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
-        let options = pop3_options(ctx, true);
-        let opened = ctx.gate(Pop3Session::open(&options, ctx.net)).await;
-        start_tls_verdict(ctx, opened, judge, Pop3Session::quit).await
+        let opened = ctx.mailbox::<Pop3Session>(true).await;
+        start_tls_verdict(ctx, opened, judge).await
     }
 }
 
@@ -67,7 +66,7 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
-    use crate::probe::session::OpenFailureKind;
+    use crate::probe::failure::OpenFailureKind;
 
     fn failure(kind: OpenFailureKind) -> OpenFailure {
         OpenFailure {

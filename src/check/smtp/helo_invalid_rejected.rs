@@ -3,7 +3,7 @@
 use crate::check::smtp::{Transaction, control, postmaster, transaction};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
-use crate::probe::session::OpenFailureKind;
+use crate::probe::failure::OpenFailureKind;
 
 pub struct HeloInvalidRejected;
 

@@ -8,8 +8,8 @@ use crate::check::smtp::{Transaction, transaction};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::dns::Answer;
+use crate::probe::failure::OpenFailureKind;
 use crate::probe::reply::Reply;
-use crate::probe::session::OpenFailureKind;
 use crate::probe::smtp::Session;
 
 pub struct RelayRefused;

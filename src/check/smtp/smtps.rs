@@ -3,7 +3,7 @@
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::ProbeError;
-use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 
 pub struct Smtps;
 

@@ -2,7 +2,7 @@
 
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
-use crate::probe::session::{OpenFailure, OpenFailureKind};
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::smtp::Session;
 
 pub struct StartTls;
@@ -96,8 +96,8 @@ mod tests {
     use super::*;
     use crate::outcome::Status;
     use crate::probe::ProbeError;
+    use crate::probe::failure::Refusal;
     use crate::probe::reply::parse_reply;
-    use crate::probe::session::Refusal;
 
     fn failure(kind: OpenFailureKind) -> OpenFailure {
         OpenFailure {
@@ -114,7 +114,7 @@ mod tests {
             .0;
         for kind in [
             OpenFailureKind::StartTlsNotOffered,
-            OpenFailureKind::StartTlsRefused(crate::probe::session::Refusal::from(&reply)),
+            OpenFailureKind::StartTlsRefused(crate::probe::failure::Refusal::from(&reply)),
             OpenFailureKind::StartTlsHandshake(ProbeError::Tls("alert".into())),
         ] {
             let verdict = judge(Err(&failure(kind))).unwrap();

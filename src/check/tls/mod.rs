@@ -21,8 +21,8 @@ use x509_parser::public_key::PublicKey;
 
 use crate::check::{Ctx, Protocol, Role, Verdict};
 use crate::probe::ProbeError;
+use crate::probe::failure::{OpenFailure, OpenFailureKind};
 use crate::probe::legacy_tls::{LegacyProbe, LegacyVersion, Opener, Outcome, probe};
-use crate::probe::session::{OpenFailure, OpenFailureKind};
 use crate::probe::tls::TlsObservation;
 
 /// Default days before expiry under which `tls.cert.expiry` warns.
