@@ -284,7 +284,7 @@ async fn say_hello(
 
 /// `[127.0.0.2]` / `[IPv6:::1]`: an honest HELO name for a client without one (RFC 5321 §4.1.3).
 fn local_literal(peer: SocketAddr, net: &NetOptions) -> String {
-    match net.bind {
+    match net.bind_for(peer.ip()) {
         Some(std::net::IpAddr::V4(ip)) => format!("[{ip}]"),
         Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
         None if peer.ip().is_loopback() => "[127.0.0.1]".to_string(),
