@@ -248,13 +248,13 @@ mod fakes {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
-    /// Serves per `Host`: good, big, endless, loop, html, notfound (`mta-sts.<case>.sts.test`).
+    /// Serves per `Host`: good, big, endless, loop, html, notfound, mute (`mta-sts.<case>.sts.test`).
     pub const BEHAVING: &str = "127.0.100.221";
     /// Accepts TCP and never says anything.
     pub const SILENT: &str = "127.0.100.222";
     /// A certificate that no trusted CA issued.
     pub const UNTRUSTED: &str = "127.0.100.223";
-    pub const CASES: [&str; 6] = ["good", "big", "endless", "loop", "html", "notfound"];
+    pub const CASES: [&str; 7] = ["good", "big", "endless", "loop", "html", "notfound", "mute"];
 
     /// The test CA's PEM; the servers are started once for the whole test process.
     pub fn start() -> &'static str {
@@ -396,6 +396,10 @@ mod fakes {
                 tls.write_all(b"HTTP/1.1 301 Moved Permanently\r\nLocation: https://mta-sts.loop.sts.test/.well-known/mta-sts.txt\r\nContent-Length: 0\r\n\r\n")
                     .await?;
             }
+            "mute" => {
+                // TLS done, the request read, and never an answer.
+                std::future::pending::<()>().await;
+            }
             "html" => {
                 let body = "<html>welcome</html>";
                 let head = format!(
@@ -473,6 +477,12 @@ async fn hostile_policy_servers_fail_within_the_timeouts() {
         ),
         ("html", fakes::BEHAVING, Status::Fail, "not `text/plain`"),
         ("notfound", fakes::BEHAVING, Status::Fail, "HTTP 404"),
+        (
+            "mute",
+            fakes::BEHAVING,
+            Status::Error,
+            "no answer within 2 s during the response headers",
+        ),
         (
             "silent",
             fakes::SILENT,
