@@ -146,6 +146,13 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
     if plan.checks.is_empty() {
         return Err("error: no check selected (see `mailcheck list`, --only and --skip)".into());
     }
+    for (family, v4) in [("IPv4", true), ("IPv6", false)] {
+        if options.bind.iter().filter(|ip| ip.is_ipv4() == v4).count() > 1 {
+            return Err(format!(
+                "error: --bind takes one {family} address at most (one per address family)"
+            ));
+        }
+    }
     if let Some(path) = &options.ca_file {
         check_readable(path).map_err(|m| format!("error: {m}"))?;
         // Loaded once per run; every tls.cert.* check shares it.
@@ -176,7 +183,7 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
         ports: plan.ports,
         net: NetOptions {
             timeout: Duration::from_secs_f64(options.timeout),
-            bind: options.bind,
+            bind: options.bind.clone(),
         },
         secrets,
     })

@@ -176,9 +176,10 @@ pub struct RunOptions {
     /// Seconds allowed for each network operation.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub timeout: f64,
-    /// Local address to connect from.
+    /// Local address to connect from; give it twice, once per address family, for IPv4 and
+    /// IPv6 peers (each connection uses the one of its peer's family).
     #[arg(long, value_name = "ADDR")]
-    pub bind: Option<IpAddr>,
+    pub bind: Vec<IpAddr>,
     /// Connections in flight per target [default: 4]; in `batch`, targets in flight [default: 16].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,

@@ -529,7 +529,7 @@ mod tests {
             settings,
             net: NetOptions {
                 timeout: Duration::from_millis(300),
-                bind: None,
+                bind: Vec::new(),
             },
             // No look-up leaves the process: the domain is given, the fixture answers nothing.
             dns: Fixture::new().dns(),

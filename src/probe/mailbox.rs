@@ -99,7 +99,7 @@ async fn bounded<T, E: std::fmt::Display>(
 async fn open(access: &MailboxAccess, transcript: &mut Transcript) -> Result<Session, String> {
     let net = NetOptions {
         timeout: access.timeout,
-        bind: access.bind,
+        bind: access.bind.into_iter().collect(),
     };
     let (tcp, starttls) = match connect(access.addr, &net).await {
         Ok(tcp) => {

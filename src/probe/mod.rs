@@ -5,6 +5,7 @@ pub mod conn;
 pub mod contact;
 pub mod dns;
 pub mod failure;
+pub mod https;
 pub mod imap;
 pub mod legacy_tls;
 pub mod mailbox;

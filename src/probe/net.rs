@@ -13,15 +13,27 @@ use super::ProbeError;
 pub struct NetOptions {
     /// Bound on each network operation (connect, each read, each handshake).
     pub timeout: Duration,
-    /// Local address to connect from (`--bind`).
-    pub bind: Option<IpAddr>,
+    /// Local addresses to connect from (`--bind`, at most one per address family): a
+    /// connection uses the one of its peer's family, or none.
+    pub bind: Vec<IpAddr>,
+}
+
+impl NetOptions {
+    /// The local address to connect to `peer` from: the `--bind` of the same family (an IPv4
+    /// source cannot reach an IPv6 peer, and the reverse).
+    pub fn bind_for(&self, peer: IpAddr) -> Option<IpAddr> {
+        self.bind
+            .iter()
+            .copied()
+            .find(|local| local.is_ipv4() == peer.is_ipv4())
+    }
 }
 
 impl Default for NetOptions {
     fn default() -> Self {
         NetOptions {
             timeout: Duration::from_secs(10),
-            bind: None,
+            bind: Vec::new(),
         }
     }
 }
@@ -33,7 +45,7 @@ pub async fn connect(addr: SocketAddr, options: &NetOptions) -> Result<TcpStream
         } else {
             TcpSocket::new_v6()?
         };
-        if let Some(local) = options.bind {
+        if let Some(local) = options.bind_for(addr.ip()) {
             socket.bind(SocketAddr::new(local, 0)).map_err(|e| {
                 io::Error::new(e.kind(), format!("cannot bind local address {local}: {e}"))
             })?;

@@ -201,10 +201,12 @@ impl Session {
             }
             Err(err) => return fail(client, OpenFailureKind::NoGreeting(err)),
         };
-        let helo_name = options
-            .helo_name
-            .clone()
-            .unwrap_or_else(|| helo_literal(net.bind.or(client.conn.local.map(|l| l.ip()))));
+        let helo_name = options.helo_name.clone().unwrap_or_else(|| {
+            helo_literal(
+                net.bind_for(options.addr.ip())
+                    .or(client.conn.local.map(|l| l.ip())),
+            )
+        });
         let (hello, capabilities) = match say_hello(&mut client, &helo_name).await {
             Ok(pair) => pair,
             Err(kind) => return fail(client, kind),

@@ -7,10 +7,12 @@
 pub mod a;
 pub mod dkim;
 pub mod dmarc;
+pub mod mta_sts;
 pub mod mx;
 pub mod ptr;
 pub mod rbl;
 pub mod spf;
+pub mod tls_rpt;
 
 use std::net::IpAddr;
 
@@ -190,7 +192,7 @@ pub mod tests {
         let ports = std::collections::BTreeMap::from([(crate::check::Role::Mx, 1)]);
         let net = NetOptions {
             timeout: std::time::Duration::from_secs(2),
-            bind: None,
+            bind: Vec::new(),
         };
         let mut ctx = Ctx {
             endpoint: None,

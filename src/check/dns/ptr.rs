@@ -270,6 +270,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ipv6_addresses_are_confirmed_through_aaaa() {
+        // Both families of one host, each judged on its own: the IPv6 PTR is under ip6.arpa
+        // and confirmed by the AAAA record.
+        let dns = Fixture::new()
+            .mx("example.test", 10, "mail.example.test")
+            .a("mail.example.test", "127.0.100.249")
+            .a("mail.example.test", "::1")
+            .ptr("127.0.100.249", "mail.example.test")
+            .ptr("::1", "mail.example.test")
+            .dns();
+        let v = run_on(&DnsPtr, "example.test", dns).await;
+        assert_eq!(v.status, Status::Pass, "{v:?}");
+        assert!(
+            v.message.contains("::1 → mail.example.test → ::1"),
+            "{}",
+            v.message
+        );
+        assert!(
+            v.evidence.iter().any(|l| l.starts_with(
+                "Q: 1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa. PTR"
+            )),
+            "{:?}",
+            v.evidence
+        );
+        // An IPv6 PTR that names a host without that AAAA is not confirmed.
+        let dns = Fixture::new()
+            .a("mail.example.test", "127.0.100.249")
+            .a("mail.example.test", "::1")
+            .ptr("127.0.100.249", "mail.example.test")
+            .ptr("::1", "other.example.test")
+            .a("other.example.test", "127.0.100.249")
+            .dns();
+        let v = run_on(&DnsPtr, "mail.example.test", dns).await;
+        assert_eq!(v.status, Status::Fail, "{v:?}");
+        assert!(v.message.contains("the PTR of ::1"), "{}", v.message);
+    }
+
+    #[tokio::test]
     async fn through_the_resolver_seam_and_a_closed_port() {
         // A loopback address where nothing listens on the test's port: no greeting, no warning.
         let dns = Fixture::new()

@@ -253,6 +253,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn ipv6_addresses_are_asked_by_nibbles() {
+        let name =
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.bl.example.test";
+        assert_eq!(query_name("2001:db8::1".parse().unwrap(), ZONE), name);
+        let v = verdict(zone().a(name, "127.0.0.4"), "2001:db8::1").await;
+        assert_eq!(v.status, Status::Fail, "{v:?}");
+        assert!(
+            v.message.starts_with("2001:db8::1 is listed"),
+            "{}",
+            v.message
+        );
+        let v = verdict(zone(), "2001:db8::1").await;
+        assert_eq!(v.status, Status::Pass, "{v:?}");
+        assert!(
+            v.evidence
+                .iter()
+                .any(|l| l.starts_with(&format!("Q: {name}. A"))),
+            "{:?}",
+            v.evidence
+        );
+    }
+
+    #[tokio::test]
     async fn not_listed_passes_only_when_the_zone_works() {
         let v = verdict(zone(), "127.0.100.10").await;
         assert_eq!(v.status, Status::Pass, "{v:?}");

@@ -122,12 +122,12 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
         .smtp
         .helo_name
         .clone()
-        .unwrap_or_else(|| crate::probe::smtp::helo_literal(ctx.net.bind));
+        .unwrap_or_else(|| crate::probe::smtp::helo_literal(ctx.net.bind_for(ip)));
     let base = |role: Role, login, from: String| Submission {
         addr: std::net::SocketAddr::new(ip, port(role)),
         server_name: server_name.clone(),
         implicit_tls: role.implicit_tls(),
-        bind: ctx.net.bind,
+        bind: ctx.net.bind_for(ip),
         timeout,
         login,
         helo_name: helo.clone(),
@@ -181,7 +181,7 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
         addr: std::net::SocketAddr::new(ip, port(Role::Imaps)),
         starttls_fallback: Some(std::net::SocketAddr::new(ip, port(Role::Imap))),
         server_name,
-        bind: ctx.net.bind,
+        bind: ctx.net.bind_for(ip),
         timeout,
         user: credentials.user.clone(),
         password: credentials.password().to_string(),

@@ -2,6 +2,7 @@
 
 use crate::check::tls::{
     CertFacts, NO_CERTIFICATE, bad_certificate, facts, judge_handshake, now, openssl_date,
+    with_mx_policy,
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
@@ -110,7 +111,7 @@ impl Check for CertExpiry {
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let (role, warn_days) = (ctx.endpoint().role, ctx.settings.tls.expiry_warn_days);
-        judge_handshake(ctx, " -showcerts", |observation| {
+        let verdict = judge_handshake(ctx, " -showcerts", |observation| {
             let chain: Result<Vec<CertFacts>, String> =
                 observation.info.chain.iter().map(facts).collect();
             match chain {
@@ -118,7 +119,8 @@ impl Check for CertExpiry {
                 Err(err) => Verdict::error(err),
             }
         })
-        .await
+        .await;
+        with_mx_policy(ctx, verdict).await
     }
 }
 

@@ -1,6 +1,8 @@
 //! `tls.cert.hostname`: the certificate is valid for the host name checked.
 
-use crate::check::tls::{NO_CERTIFICATE, bad_certificate, facts, judge_handshake, verify_name};
+use crate::check::tls::{
+    NO_CERTIFICATE, bad_certificate, facts, judge_handshake, verify_name, with_mx_policy,
+};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::tls::TlsObservation;
@@ -64,10 +66,11 @@ impl Check for CertHostname {
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let (role, name) = (ctx.endpoint().role, ctx.endpoint().server_name());
-        judge_handshake(ctx, &format!(" -verify_hostname {name}"), |observation| {
+        let verdict = judge_handshake(ctx, &format!(" -verify_hostname {name}"), |observation| {
             judge(role, observation, &name)
         })
-        .await
+        .await;
+        with_mx_policy(ctx, verdict).await
     }
 }
 

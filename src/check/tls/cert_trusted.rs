@@ -1,7 +1,7 @@
 //! `tls.cert.trusted`: the certificate chain validates against the webpki roots plus `--ca-file`.
 
 use crate::check::tls::{
-    ChainResult, bad_certificate, judge_handshake, leaf_facts, now, verify_chain,
+    ChainResult, bad_certificate, judge_handshake, leaf_facts, now, verify_chain, with_mx_policy,
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
@@ -99,11 +99,12 @@ impl Check for CertTrusted {
             .as_ref()
             .map(|p| format!(" -CAfile {}", p.display()))
             .unwrap_or_default();
-        judge_handshake(ctx, &format!(" -showcerts{ca}"), |observation| {
+        let verdict = judge_handshake(ctx, &format!(" -showcerts{ca}"), |observation| {
             let result = verify_chain(&observation.info.chain, trust, now());
             judge(role, observation, &result, trust.ca_file.is_some())
         })
-        .await
+        .await;
+        with_mx_policy(ctx, verdict).await
     }
 }
 

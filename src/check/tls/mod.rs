@@ -101,6 +101,13 @@ impl TrustStore {
         })
     }
 
+    /// The same anchors for a verifying rustls client (the MTA-STS policy fetch).
+    pub fn root_store(&self) -> rustls::RootCertStore {
+        rustls::RootCertStore {
+            roots: self.anchors.clone(),
+        }
+    }
+
     /// How many anchors came from `--ca-file`.
     pub fn extra_count(&self) -> usize {
         self.extra_subjects.len()
@@ -315,12 +322,82 @@ pub fn openssl_command(ctx: &Ctx<'_>, extra: &str) -> String {
 /// verify (RFC 7672 §1.3, DANE aside).
 pub fn bad_certificate(role: Role, message: String) -> Verdict {
     if role.opportunistic_tls() {
-        Verdict::warn(format!(
-            "{message} (port 25: opportunistic TLS, senders do not verify certificates; RFC 7672 §1.3)"
-        ))
+        Verdict::warn(format!("{message}{OPPORTUNISTIC}"))
     } else {
         Verdict::fail(message)
     }
+}
+
+/// What [`bad_certificate`] adds on port 25, where the certificate policy may change it.
+const OPPORTUNISTIC: &str =
+    " (port 25: opportunistic TLS, senders do not verify certificates; RFC 7672 §1.3)";
+
+/// How senders treat port 25's certificate, from what the domain publishes (SPEC: certificate
+/// policy under MTA-STS `enforce` and DANE-EE).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MxCertPolicy {
+    /// Senders do not verify (RFC 7672 §1.3): a bad certificate is a warning.
+    Opportunistic,
+    /// The domain's MTA-STS policy is in enforce mode: senders verify the certificate and do
+    /// not deliver when it fails (RFC 8461 §4.1, §5).
+    MtaStsEnforce { domain: String, id: String },
+    /// A DANE-EE TLSA record matches: the certificate's names and dates do not matter
+    /// (RFC 7672 §3.1.1).
+    DaneEe { reason: String },
+}
+
+/// The certificate policy of this endpoint's port 25, observed once per target (the MTA-STS
+/// observation is the one `dns.mta-sts` judges).
+pub async fn mx_cert_policy(ctx: &Ctx<'_>) -> MxCertPolicy {
+    if !ctx.endpoint().role.opportunistic_tls() {
+        return MxCertPolicy::Opportunistic;
+    }
+    let Some(domain) = ctx.target.domain.as_deref() else {
+        return MxCertPolicy::Opportunistic;
+    };
+    let observation = crate::check::dns::mta_sts::observe(ctx, domain).await;
+    match observation.enforced() {
+        Some(id) => MxCertPolicy::MtaStsEnforce {
+            domain: domain.to_string(),
+            id: id.to_string(),
+        },
+        None => MxCertPolicy::Opportunistic,
+    }
+}
+
+/// A port-25 bad-certificate warning as the policy makes it: under MTA-STS `enforce`, a
+/// `fail` that says why. Other verdicts pass unchanged.
+pub fn under_policy(verdict: Verdict, policy: &MxCertPolicy) -> Verdict {
+    let MxCertPolicy::MtaStsEnforce { domain, id } = policy else {
+        return verdict;
+    };
+    if verdict.status != crate::outcome::Status::Warn {
+        return verdict;
+    }
+    let Some(message) = verdict.message.strip_suffix(OPPORTUNISTIC) else {
+        return verdict;
+    };
+    Verdict {
+        status: crate::outcome::Status::Fail,
+        message: format!(
+            "{message} (port 25 under the MTA-STS policy of {domain} in enforce mode, id {id}: \
+             senders verify the certificate and will not deliver; RFC 8461 §4.1)"
+        ),
+        ..verdict
+    }
+}
+
+/// Applies port 25's certificate policy to a certificate verdict; the policy is only looked
+/// up when it could change something (a bad-certificate warning on 25).
+pub async fn with_mx_policy(ctx: &Ctx<'_>, verdict: Verdict) -> Verdict {
+    let endpoint = ctx.endpoint();
+    if !endpoint.role.opportunistic_tls()
+        || verdict.status != crate::outcome::Status::Warn
+        || !verdict.message.ends_with(OPPORTUNISTIC)
+    {
+        return verdict;
+    }
+    under_policy(verdict, &mx_cert_policy(ctx).await)
 }
 
 /// What the endpoint's shared handshake showed, for the certificate checks.
@@ -821,6 +898,32 @@ mod tests {
                 crate::outcome::Status::Fail
             );
         }
+    }
+
+    #[test]
+    fn mta_sts_enforce_makes_port_25_strict() {
+        use crate::outcome::Status;
+        let enforce = MxCertPolicy::MtaStsEnforce {
+            domain: "ref.test".into(),
+            id: "7".into(),
+        };
+        let warned = bad_certificate(Role::Mx, "certificate not trusted".into());
+        let strict = under_policy(warned.clone(), &enforce);
+        assert_eq!(strict.status, Status::Fail);
+        assert_eq!(
+            strict.message,
+            "certificate not trusted (port 25 under the MTA-STS policy of ref.test in enforce \
+             mode, id 7: senders verify the certificate and will not deliver; RFC 8461 §4.1)"
+        );
+        // Opportunistic: unchanged; other warnings (expiry soon) and passes: unchanged.
+        assert_eq!(
+            under_policy(warned.clone(), &MxCertPolicy::Opportunistic),
+            warned
+        );
+        let soon = Verdict::warn("expires in 3 days");
+        assert_eq!(under_policy(soon.clone(), &enforce), soon);
+        let pass = Verdict::pass("fine");
+        assert_eq!(under_policy(pass.clone(), &enforce), pass);
     }
 
     #[test]
