@@ -205,6 +205,8 @@ pub static CATALOG: &[&dyn Check] = &[
     &dns::dkim::DnsDkim,
     &dns::dmarc::DnsDmarc,
     &dns::rbl::DnsRbl,
+    &dns::dnssec::DnsDnssec,
+    &dns::tlsa::DnsTlsa,
     &e2e::submit::E2eSubmit,
     &e2e::fetch::E2eFetch,
     &e2e::dkim::E2eDkim,

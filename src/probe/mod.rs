@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod dns;
+pub mod dnssec;
 pub mod imap;
 pub mod legacy_tls;
 pub mod mailbox;

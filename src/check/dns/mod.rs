@@ -7,10 +7,12 @@
 pub mod a;
 pub mod dkim;
 pub mod dmarc;
+pub mod dnssec;
 pub mod mx;
 pub mod ptr;
 pub mod rbl;
 pub mod spf;
+pub mod tlsa;
 
 use std::net::IpAddr;
 

@@ -110,7 +110,7 @@ impl Check for CertExpiry {
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let (role, warn_days) = (ctx.endpoint().role, ctx.settings.tls.expiry_warn_days);
-        judge_handshake(ctx, " -showcerts", |observation| {
+        let verdict = judge_handshake(ctx, " -showcerts", |observation| {
             let chain: Result<Vec<CertFacts>, String> =
                 observation.info.chain.iter().map(facts).collect();
             match chain {
@@ -118,7 +118,8 @@ impl Check for CertExpiry {
                 Err(err) => Verdict::error(err),
             }
         })
-        .await
+        .await;
+        crate::check::tls::under_mx_policy(ctx, verdict).await
     }
 }
 

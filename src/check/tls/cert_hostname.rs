@@ -64,10 +64,11 @@ impl Check for CertHostname {
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let (role, name) = (ctx.endpoint().role, ctx.endpoint().server_name());
-        judge_handshake(ctx, &format!(" -verify_hostname {name}"), |observation| {
+        let verdict = judge_handshake(ctx, &format!(" -verify_hostname {name}"), |observation| {
             judge(role, observation, &name)
         })
-        .await
+        .await;
+        crate::check::tls::under_mx_policy(ctx, verdict).await
     }
 }
 

@@ -99,11 +99,12 @@ impl Check for CertTrusted {
             .as_ref()
             .map(|p| format!(" -CAfile {}", p.display()))
             .unwrap_or_default();
-        judge_handshake(ctx, &format!(" -showcerts{ca}"), |observation| {
+        let verdict = judge_handshake(ctx, &format!(" -showcerts{ca}"), |observation| {
             let result = verify_chain(&observation.info.chain, trust, now());
             judge(role, observation, &result, trust.ca_file.is_some())
         })
-        .await
+        .await;
+        crate::check::tls::under_mx_policy(ctx, verdict).await
     }
 }
 

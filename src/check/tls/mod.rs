@@ -321,6 +321,91 @@ pub fn bad_certificate(role: Role, message: String) -> Verdict {
     }
 }
 
+/// What senders require of port 25's certificate: by default nothing (opportunistic TLS);
+/// under a matching DANE-EE TLSA record only that match (RFC 7672 §3.1.1); under an MTA-STS
+/// policy in `enforce` mode a verifiable certificate for the MX name (RFC 8461 §4.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MxCertPolicy {
+    Opportunistic,
+    /// `why`: the policy that makes the checks strict, for the message.
+    MtaStsEnforce {
+        why: String,
+    },
+    /// `record`: the usage-3 TLSA record that matches the server's certificate.
+    DaneEe {
+        record: String,
+    },
+}
+
+/// Port 25's certificate policy for this endpoint (other ports: not applicable, reported as
+/// [`MxCertPolicy::Opportunistic`]). No memo of its own is needed: the TLSA answer and the
+/// zone's chain are cached run-wide by the validator, the handshake per endpoint.
+pub async fn mx_cert_policy(ctx: &Ctx<'_>) -> MxCertPolicy {
+    use crate::check::dns::tlsa::{TlsaRecord, owner};
+    use crate::probe::dnssec::{Lookup, Security};
+    let endpoint = ctx.endpoint();
+    if !endpoint.role.opportunistic_tls() {
+        return MxCertPolicy::Opportunistic;
+    }
+    if let Some(host) = &endpoint.host {
+        let lookup = ctx
+            .dns
+            .dnssec()
+            .lookup(
+                &owner(host, endpoint.port),
+                hickory_resolver::proto::rr::RecordType::TLSA,
+            )
+            .await;
+        if lookup.state.security == Security::Secure
+            && let Lookup::Records {
+                data,
+                verified: true,
+            } = &lookup.outcome
+            && let Ok(observation) = ctx.tls().await
+        {
+            let matched = data
+                .iter()
+                .filter_map(TlsaRecord::of)
+                .filter(|r| r.usage == 3)
+                .find(|r| r.matched_in(&observation.info.chain) == Some(0));
+            if let Some(record) = matched {
+                return MxCertPolicy::DaneEe {
+                    record: record.show(),
+                };
+            }
+        }
+    }
+    // MTA-STS: a policy in `enforce` mode returns MxCertPolicy::MtaStsEnforce here.
+    MxCertPolicy::Opportunistic
+}
+
+/// A `tls.cert.*` verdict under the port's policy: DANE-EE turns a bad name, date or issuer
+/// on 25 into a pass that says why.
+pub fn apply_mx_policy(policy: &MxCertPolicy, mut verdict: Verdict) -> Verdict {
+    use crate::outcome::Status;
+    if let MxCertPolicy::DaneEe { record } = policy
+        && matches!(verdict.status, Status::Warn | Status::Fail)
+    {
+        verdict.status = Status::Pass;
+        verdict.message = format!(
+            "DANE-EE: the TLSA record {record} matches the certificate, so its names, dates and              issuer do not matter on port 25 (RFC 7672 §3.1.1); without DANE: {}",
+            verdict.message
+        );
+    }
+    verdict
+}
+
+/// [`apply_mx_policy`] with the endpoint's policy, looked up only when it could matter.
+pub async fn under_mx_policy(ctx: &Ctx<'_>, verdict: Verdict) -> Verdict {
+    use crate::outcome::Status;
+    if !ctx.endpoint().role.opportunistic_tls()
+        || !matches!(verdict.status, Status::Warn | Status::Fail)
+    {
+        return verdict;
+    }
+    apply_mx_policy(&mx_cert_policy(ctx).await, verdict)
+}
+
 /// What the endpoint's shared handshake showed, for the certificate checks.
 pub enum Observed<'a> {
     Tls(&'a TlsObservation),
@@ -784,5 +869,27 @@ mod tests {
             classify(failure(OpenFailureKind::NoGreeting(ProbeError::Closed))),
             Observed::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn dane_ee_turns_bad_certificates_on_25_into_passes() {
+        use crate::outcome::Status;
+        let dane = MxCertPolicy::DaneEe {
+            record: "3 1 1 ab".into(),
+        };
+        let bad = bad_certificate(Role::Mx, "certificate expired".into());
+        let verdict = apply_mx_policy(&dane, bad.clone());
+        assert_eq!(verdict.status, Status::Pass);
+        assert!(
+            verdict.message.starts_with("DANE-EE"),
+            "{}",
+            verdict.message
+        );
+        assert!(verdict.message.contains("certificate expired"));
+        // Without DANE-EE, or for errors, nothing changes.
+        let same = apply_mx_policy(&MxCertPolicy::Opportunistic, bad.clone());
+        assert_eq!(same.status, Status::Warn);
+        let error = apply_mx_policy(&dane, Verdict::error("timed out"));
+        assert_eq!(error.status, Status::Error);
     }
 }
