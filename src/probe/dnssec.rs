@@ -246,15 +246,17 @@ pub enum Lookup {
 }
 
 type Cell<T> = Arc<OnceCell<T>>;
+/// A memo keyed by one query: name and type.
+type QueryMemo<T> = Mutex<HashMap<(Name, RecordType), Cell<T>>>;
 
 /// The validator of a run, with its caches: every signed query answered once, every name's
 /// zone state computed once, for every check and target of the run.
 pub struct Validator {
     source: Arc<dyn Source>,
     anchors: Anchors,
-    answers: Mutex<HashMap<(Name, RecordType), Cell<Signed>>>,
+    answers: QueryMemo<Signed>,
     states: Mutex<HashMap<Name, Cell<Arc<ZoneState>>>>,
-    lookups: Mutex<HashMap<(Name, RecordType), Cell<Arc<Validated>>>>,
+    lookups: QueryMemo<Arc<Validated>>,
 }
 
 fn cell<K: std::hash::Hash + Eq, T>(map: &Mutex<HashMap<K, Cell<T>>>, key: K) -> Cell<T> {
@@ -1035,10 +1037,13 @@ pub mod signed {
         record(owner, RData::DNSSEC(DNSSECRData::NSEC(data)))
     }
 
+    /// The rcode, answer and authority sections of one canned response.
+    type Sections = (ResponseCode, Vec<Record>, Vec<Record>);
+
     /// Canned signed answers: (name, type) → sections; anything else is REFUSED.
     #[derive(Default)]
     pub struct Tree {
-        answers: BTreeMap<(Name, RecordType), (ResponseCode, Vec<Record>, Vec<Record>)>,
+        answers: BTreeMap<(Name, RecordType), Sections>,
         pub asked: Mutex<Vec<String>>,
     }
 

@@ -422,7 +422,7 @@ mod tests {
         assert_eq!(pkix.status, Status::Warn, "{pkix:?}");
         let plain = judge_chain(
             owner,
-            &[good.clone()],
+            std::slice::from_ref(&good),
             Presented::NoTls("no STARTTLS".into()),
         );
         assert_eq!(plain.status, Status::Fail);
