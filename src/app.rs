@@ -134,6 +134,8 @@ pub(crate) struct Prepared {
     pub net: NetOptions,
     /// Passwords, scrubbed from every report.
     pub secrets: Vec<String>,
+    /// DNSSEC trust anchors of `--trust-anchor` (default: the IANA root key).
+    pub anchors: Option<crate::probe::dnssec::Anchors>,
 }
 
 /// Everything `run` and `batch` check about their options before the network: scenarios, the
@@ -160,6 +162,17 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
             crate::check::TrustStore::with_ca_file(path).map_err(|m| format!("error: {m}"))?;
         plan.settings.tls.trust = std::sync::Arc::new(store);
     }
+    let anchors = match &options.trust_anchor {
+        Some(path) => {
+            check_readable(path).map_err(|m| format!("error: {m}"))?;
+            plan.settings.trust_anchor = Some(path.clone());
+            Some(
+                crate::probe::dnssec::Anchors::from_file(path)
+                    .map_err(|m| format!("error: {m}"))?,
+            )
+        }
+        None => None,
+    };
     if let Some(relay) = &options.relay_domain {
         plan.settings.relay_domain = Some(relay.trim_end_matches('.').to_ascii_lowercase());
     }
@@ -186,6 +199,7 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
             bind: options.bind.clone(),
         },
         secrets,
+        anchors,
     })
 }
 
@@ -197,7 +211,10 @@ impl Prepared {
         connections: usize,
         parallel_targets: usize,
     ) -> Result<RunConfig, String> {
-        let dns = Dns::new(&options.resolver, self.net.timeout)?;
+        let mut dns = Dns::new(&options.resolver, self.net.timeout)?;
+        if let Some(anchors) = self.anchors {
+            dns = dns.with_trust_anchors(anchors);
+        }
         Ok(RunConfig {
             checks: self.checks,
             settings: self.settings,

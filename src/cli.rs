@@ -142,6 +142,9 @@ pub struct RunOptions {
     /// Extra trust anchors (PEM) for certificate checks.
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
+    /// DNSSEC trust anchors (DS or DNSKEY records, zone-file syntax) instead of the IANA root key.
+    #[arg(long, value_name = "FILE")]
+    pub trust_anchor: Option<PathBuf>,
     /// Test mailbox for login and end-to-end checks (e.g. test@example.com).
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,

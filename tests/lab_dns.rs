@@ -15,6 +15,8 @@ use serde_json::Value;
 const RESOLVER: &str = "127.0.100.53";
 const CHECKER: &str = "127.0.100.2";
 const DNSBL: &str = "dnsbl.test";
+/// The lab root's key: dns.dnssec and dns.tlsa validate the lab's private tree from it.
+const TRUST_ANCHOR: &str = "/var/lib/mailcheck-lab/dns/trust-anchor.ds";
 const DNS_CHECKS: [&str; 7] = [
     "dns.a",
     "dns.mx",
@@ -40,13 +42,16 @@ fn run_dns(target: &str, extra: &[&str]) -> Value {
         CHECKER,
         "--dnsbl",
         DNSBL,
+        "--trust-anchor",
+        TRUST_ANCHOR,
         "--timeout",
         "5",
         "--format",
         "json",
     ];
     if !extra.contains(&"--only") {
-        // MTA-STS and TLS-RPT have their own cases and file (lab_mtasts.rs).
+        // dns.dnssec, dns.tlsa (lab_dnssec.rs), dns.mta-sts and dns.tls-rpt (lab_mtasts.rs)
+        // have their own cases and files.
         args.extend_from_slice(&[
             "--only",
             "dns.*",
@@ -54,6 +59,10 @@ fn run_dns(target: &str, extra: &[&str]) -> Value {
             "dns.mta-sts",
             "--skip",
             "dns.tls-rpt",
+            "--skip",
+            "dns.dnssec",
+            "--skip",
+            "dns.tlsa",
         ]);
     }
     args.extend_from_slice(extra);
@@ -379,8 +388,8 @@ fn an_unreachable_resolver_gives_errors_within_the_timeout() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let report = json(&output);
     let all = results(&report);
-    // With dns.mta-sts and dns.tls-rpt (lab_mtasts.rs).
-    assert_eq!(all.len(), DNS_CHECKS.len() + 2);
+    // With dns.mta-sts, dns.tls-rpt (lab_mtasts.rs), dns.dnssec and dns.tlsa (lab_dnssec.rs).
+    assert_eq!(all.len(), DNS_CHECKS.len() + 4);
     for (id, result) in &all {
         assert_eq!(result["status"], "error", "{id}: {result}");
         assert!(

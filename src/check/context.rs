@@ -5,6 +5,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -158,6 +159,8 @@ pub struct Settings {
     pub credentials: Option<Credentials>,
     /// Trust anchors (`--ca-file`) and the expiry warning window of the `tls.cert.*` checks.
     pub tls: crate::check::tls::TlsSettings,
+    /// DNSSEC trust anchors file (`--trust-anchor`); `None`: the IANA root key.
+    pub trust_anchor: Option<PathBuf>,
 }
 
 /// A mailbox login. The password only ever comes from the environment or a file, and never

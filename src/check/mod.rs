@@ -207,6 +207,8 @@ pub static CATALOG: &[&dyn Check] = &[
     &dns::dkim::DnsDkim,
     &dns::dmarc::DnsDmarc,
     &dns::rbl::DnsRbl,
+    &dns::dnssec::DnsDnssec,
+    &dns::tlsa::DnsTlsa,
     &dns::mta_sts::DnsMtaSts,
     &dns::tls_rpt::DnsTlsRpt,
     &e2e::submit::E2eSubmit,

@@ -27,7 +27,7 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::net::xfer::DnsHandle;
 use hickory_resolver::net::{DnsError, NetError};
 use hickory_resolver::proto::op::{DnsRequestOptions, Query, ResponseCode};
-use hickory_resolver::proto::rr::{Name, RData, RecordType};
+use hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use hickory_resolver::{NameServerPool, PoolContext, TlsConfig};
 
 /// What one query found.
@@ -103,6 +103,45 @@ pub trait Source: Send + Sync {
     async fn lookup(&self, name: &str, rtype: RecordType) -> Answer<Rr>;
     /// Who answers, for evidence and messages.
     fn describe(&self) -> String;
+    /// One query with the DO bit (RFC 4035 §3.2.1): the whole answer and authority sections,
+    /// RRSIG and NSEC records included, for the validator of [`super::dnssec`].
+    async fn lookup_signed(&self, name: &str, rtype: RecordType) -> Signed {
+        let _ = (name, rtype);
+        Signed::Failed(format!("{} cannot serve DNSSEC records", self.describe()))
+    }
+}
+
+/// Most records one signed answer may hold (answer and authority together): a real DNSKEY
+/// or TLSA answer has a handful; more is a hostile or broken server, refused unread.
+pub const MAX_SIGNED_RECORDS: usize = 64;
+
+/// What a query with the DO bit found: the response sections, or why there is none.
+#[derive(Clone, Debug)]
+pub enum Signed {
+    Response {
+        /// NOERROR or NXDOMAIN (anything else is [`Signed::Failed`]).
+        rcode: ResponseCode,
+        answers: Vec<Record>,
+        authorities: Vec<Record>,
+    },
+    Failed(String),
+}
+
+impl Signed {
+    /// Caps the sections at [`MAX_SIGNED_RECORDS`].
+    fn bounded(rcode: ResponseCode, answers: Vec<Record>, authorities: Vec<Record>) -> Signed {
+        let count = answers.len() + authorities.len();
+        if count > MAX_SIGNED_RECORDS {
+            return Signed::Failed(format!(
+                "the answer holds {count} records, over the limit of {MAX_SIGNED_RECORDS}"
+            ));
+        }
+        Signed::Response {
+            rcode,
+            answers,
+            authorities,
+        }
+    }
 }
 
 /// The real thing: hickory's pool of name servers (UDP, then TCP when an answer is
@@ -171,6 +210,60 @@ impl Source for Pool {
     fn describe(&self) -> String {
         self.described.clone()
     }
+
+    async fn lookup_signed(&self, name: &str, rtype: RecordType) -> Signed {
+        if self.dead.load(Ordering::Relaxed) {
+            return Signed::Failed(format!(
+                "timed out (the resolver did not answer an earlier query within {} s)",
+                self.timeout.as_secs_f64()
+            ));
+        }
+        let name = match Name::from_str_relaxed(name) {
+            Ok(name) => name,
+            Err(err) => return Signed::Failed(format!("{name:?} is not a valid DNS name: {err}")),
+        };
+        let mut options = DnsRequestOptions::default();
+        options.edns_set_dnssec_ok = true;
+        let mut responses = self.pool.lookup(Query::query(name, rtype), options);
+        let first = tokio::time::timeout(self.timeout * 2, responses.next()).await;
+        let response = match first {
+            Err(_) | Ok(None) => {
+                self.no_answer(Answer::Failed(String::new()));
+                return Signed::Failed("timed out".into());
+            }
+            Ok(Some(Err(NetError::Dns(DnsError::NoRecordsFound(no))))) => {
+                self.answered.store(true, Ordering::Relaxed);
+                return match no.response_code {
+                    code @ (ResponseCode::NoError | ResponseCode::NXDomain) => Signed::bounded(
+                        code,
+                        Vec::new(),
+                        no.authorities.map(|a| a.to_vec()).unwrap_or_default(),
+                    ),
+                    code => Signed::Failed(code.to_string()),
+                };
+            }
+            Ok(Some(Err(err))) => {
+                let why = match classify(&err) {
+                    Answer::Failed(why) => why,
+                    other => format!("{other:?}"),
+                };
+                if matches!(err, NetError::Dns(_)) {
+                    self.answered.store(true, Ordering::Relaxed);
+                } else {
+                    self.no_answer(Answer::Failed(String::new()));
+                }
+                return Signed::Failed(why);
+            }
+            Ok(Some(Ok(response))) => response,
+        };
+        self.answered.store(true, Ordering::Relaxed);
+        match response.metadata.response_code {
+            code @ (ResponseCode::NoError | ResponseCode::NXDomain) => {
+                Signed::bounded(code, response.answers.clone(), response.authorities.clone())
+            }
+            code => Signed::Failed(code.to_string()),
+        }
+    }
 }
 
 impl Pool {
@@ -196,6 +289,8 @@ pub struct Dns {
     /// The servers given with `--resolver` (empty: the system's), for libraries that resolve
     /// on their own (mail-auth's DKIM verifier) so they ask the same servers.
     pub addresses: Vec<SocketAddr>,
+    /// The DNSSEC validator and its run-wide chain cache (shared by every clone).
+    dnssec: Arc<super::dnssec::Validator>,
 }
 
 impl Dns {
@@ -244,9 +339,25 @@ impl Dns {
     pub fn with_source(source: Arc<dyn Source>) -> Dns {
         Dns {
             servers: source.describe(),
+            dnssec: Arc::new(super::dnssec::Validator::new(
+                source.clone(),
+                super::dnssec::Anchors::iana(),
+            )),
             source,
             addresses: Vec::new(),
         }
+    }
+
+    /// The same look-ups, validated from these trust anchors (`--trust-anchor`).
+    pub fn with_trust_anchors(mut self, anchors: super::dnssec::Anchors) -> Dns {
+        self.dnssec = Arc::new(super::dnssec::Validator::new(self.source.clone(), anchors));
+        self
+    }
+
+    /// The DNSSEC validator of this run: every check asks the same one, so each DS and DNSKEY
+    /// is fetched and each zone validated once per run.
+    pub fn dnssec(&self) -> &super::dnssec::Validator {
+        &self.dnssec
     }
 
     /// One query, with the records of `rtype` (not the CNAME chain) as the answer.

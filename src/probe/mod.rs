@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod contact;
 pub mod dns;
+pub mod dnssec;
 pub mod failure;
 pub mod https;
 pub mod imap;

@@ -7,12 +7,14 @@
 pub mod a;
 pub mod dkim;
 pub mod dmarc;
+pub mod dnssec;
 pub mod mta_sts;
 pub mod mx;
 pub mod ptr;
 pub mod rbl;
 pub mod spf;
 pub mod tls_rpt;
+pub mod tlsa;
 
 use std::net::IpAddr;
 

@@ -2,7 +2,6 @@
 
 use crate::check::tls::{
     CertFacts, NO_CERTIFICATE, bad_certificate, facts, judge_handshake, now, openssl_date,
-    with_mx_policy,
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
@@ -120,7 +119,7 @@ impl Check for CertExpiry {
             }
         })
         .await;
-        with_mx_policy(ctx, verdict).await
+        crate::check::tls::under_mx_policy(ctx, verdict).await
     }
 }
 

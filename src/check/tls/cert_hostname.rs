@@ -1,8 +1,6 @@
 //! `tls.cert.hostname`: the certificate is valid for the host name checked.
 
-use crate::check::tls::{
-    NO_CERTIFICATE, bad_certificate, facts, judge_handshake, verify_name, with_mx_policy,
-};
+use crate::check::tls::{NO_CERTIFICATE, bad_certificate, facts, judge_handshake, verify_name};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::tls::TlsObservation;
@@ -70,7 +68,7 @@ impl Check for CertHostname {
             judge(role, observation, &name)
         })
         .await;
-        with_mx_policy(ctx, verdict).await
+        crate::check::tls::under_mx_policy(ctx, verdict).await
     }
 }
 

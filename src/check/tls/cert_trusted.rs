@@ -1,7 +1,7 @@
 //! `tls.cert.trusted`: the certificate chain validates against the webpki roots plus `--ca-file`.
 
 use crate::check::tls::{
-    ChainResult, bad_certificate, judge_handshake, leaf_facts, now, verify_chain, with_mx_policy,
+    ChainResult, bad_certificate, judge_handshake, leaf_facts, now, verify_chain,
 };
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
@@ -104,7 +104,7 @@ impl Check for CertTrusted {
             judge(role, observation, &result, trust.ca_file.is_some())
         })
         .await;
-        with_mx_policy(ctx, verdict).await
+        crate::check::tls::under_mx_policy(ctx, verdict).await
     }
 }
 

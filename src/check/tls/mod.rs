@@ -341,16 +341,50 @@ pub enum MxCertPolicy {
     /// The domain's MTA-STS policy is in enforce mode: senders verify the certificate and do
     /// not deliver when it fails (RFC 8461 §4.1, §5).
     MtaStsEnforce { domain: String, id: String },
-    /// A DANE-EE TLSA record matches: the certificate's names and dates do not matter
-    /// (RFC 7672 §3.1.1).
-    DaneEe { reason: String },
+    /// `record`: the usage-3 TLSA record that matches the server's certificate: its names and
+    /// dates do not matter (RFC 7672 §3.1.1).
+    DaneEe { record: String },
 }
 
-/// The certificate policy of this endpoint's port 25, observed once per target (the MTA-STS
-/// observation is the one `dns.mta-sts` judges).
+/// Port 25's certificate policy for this endpoint (other ports: not applicable, reported as
+/// [`MxCertPolicy::Opportunistic`]). DANE comes first: a sender that finds usable TLSA records
+/// uses DANE and not MTA-STS (RFC 8461 §2). No memo of its own is needed: the TLSA answer and
+/// the zone's chain are cached run-wide by the validator, the MTA-STS observation per target,
+/// the handshake per endpoint.
 pub async fn mx_cert_policy(ctx: &Ctx<'_>) -> MxCertPolicy {
-    if !ctx.endpoint().role.opportunistic_tls() {
+    use crate::check::dns::tlsa::{TlsaRecord, owner};
+    use crate::probe::dnssec::{Lookup, Security};
+    let endpoint = ctx.endpoint();
+    if !endpoint.role.opportunistic_tls() {
         return MxCertPolicy::Opportunistic;
+    }
+    if let Some(host) = &endpoint.host {
+        let lookup = ctx
+            .dns
+            .dnssec()
+            .lookup(
+                &owner(host, endpoint.port),
+                hickory_resolver::proto::rr::RecordType::TLSA,
+            )
+            .await;
+        if lookup.state.security == Security::Secure
+            && let Lookup::Records {
+                data,
+                verified: true,
+            } = &lookup.outcome
+            && let Ok(observation) = ctx.tls().await
+        {
+            let matched = data
+                .iter()
+                .filter_map(TlsaRecord::of)
+                .filter(|r| r.usage == 3)
+                .find(|r| r.matched_in(&observation.info.chain) == Some(0));
+            if let Some(record) = matched {
+                return MxCertPolicy::DaneEe {
+                    record: record.show(),
+                };
+            }
+        }
     }
     let Some(domain) = ctx.target.domain.as_deref() else {
         return MxCertPolicy::Opportunistic;
@@ -365,39 +399,50 @@ pub async fn mx_cert_policy(ctx: &Ctx<'_>) -> MxCertPolicy {
     }
 }
 
-/// A port-25 bad-certificate warning as the policy makes it: under MTA-STS `enforce`, a
-/// `fail` that says why. Other verdicts pass unchanged.
-pub fn under_policy(verdict: Verdict, policy: &MxCertPolicy) -> Verdict {
-    let MxCertPolicy::MtaStsEnforce { domain, id } = policy else {
-        return verdict;
-    };
-    if verdict.status != crate::outcome::Status::Warn {
-        return verdict;
-    }
-    let Some(message) = verdict.message.strip_suffix(OPPORTUNISTIC) else {
-        return verdict;
-    };
-    Verdict {
-        status: crate::outcome::Status::Fail,
-        message: format!(
-            "{message} (port 25 under the MTA-STS policy of {domain} in enforce mode, id {id}: \
-             senders verify the certificate and will not deliver; RFC 8461 §4.1)"
-        ),
-        ..verdict
+/// A `tls.cert.*` verdict under port 25's policy: DANE-EE turns a bad name, date or issuer
+/// into a pass that says why; MTA-STS `enforce` turns the opportunistic warning into a `fail`
+/// that says why. Other verdicts pass unchanged.
+pub fn apply_mx_policy(policy: &MxCertPolicy, mut verdict: Verdict) -> Verdict {
+    use crate::outcome::Status;
+    match policy {
+        MxCertPolicy::DaneEe { record }
+            if matches!(verdict.status, Status::Warn | Status::Fail) =>
+        {
+            verdict.status = Status::Pass;
+            verdict.message = format!(
+                "DANE-EE: the TLSA record {record} matches the certificate, so its names, dates \
+                 and issuer do not matter on port 25 (RFC 7672 §3.1.1); without DANE: {}",
+                verdict.message
+            );
+            verdict
+        }
+        MxCertPolicy::MtaStsEnforce { domain, id } if verdict.status == Status::Warn => {
+            let Some(message) = verdict.message.strip_suffix(OPPORTUNISTIC) else {
+                return verdict;
+            };
+            Verdict {
+                status: Status::Fail,
+                message: format!(
+                    "{message} (port 25 under the MTA-STS policy of {domain} in enforce mode, \
+                     id {id}: senders verify the certificate and will not deliver; RFC 8461 §4.1)"
+                ),
+                ..verdict
+            }
+        }
+        _ => verdict,
     }
 }
 
-/// Applies port 25's certificate policy to a certificate verdict; the policy is only looked
-/// up when it could change something (a bad-certificate warning on 25).
-pub async fn with_mx_policy(ctx: &Ctx<'_>, verdict: Verdict) -> Verdict {
-    let endpoint = ctx.endpoint();
-    if !endpoint.role.opportunistic_tls()
-        || verdict.status != crate::outcome::Status::Warn
-        || !verdict.message.ends_with(OPPORTUNISTIC)
+/// [`apply_mx_policy`] with the endpoint's policy, looked up only when it could matter (a bad
+/// certificate on port 25).
+pub async fn under_mx_policy(ctx: &Ctx<'_>, verdict: Verdict) -> Verdict {
+    use crate::outcome::Status;
+    if !ctx.endpoint().role.opportunistic_tls()
+        || !matches!(verdict.status, Status::Warn | Status::Fail)
     {
         return verdict;
     }
-    under_policy(verdict, &mx_cert_policy(ctx).await)
+    apply_mx_policy(&mx_cert_policy(ctx).await, verdict)
 }
 
 /// What the endpoint's shared handshake showed, for the certificate checks.
@@ -908,7 +953,7 @@ mod tests {
             id: "7".into(),
         };
         let warned = bad_certificate(Role::Mx, "certificate not trusted".into());
-        let strict = under_policy(warned.clone(), &enforce);
+        let strict = apply_mx_policy(&enforce, warned.clone());
         assert_eq!(strict.status, Status::Fail);
         assert_eq!(
             strict.message,
@@ -917,13 +962,13 @@ mod tests {
         );
         // Opportunistic: unchanged; other warnings (expiry soon) and passes: unchanged.
         assert_eq!(
-            under_policy(warned.clone(), &MxCertPolicy::Opportunistic),
+            apply_mx_policy(&MxCertPolicy::Opportunistic, warned.clone()),
             warned
         );
         let soon = Verdict::warn("expires in 3 days");
-        assert_eq!(under_policy(soon.clone(), &enforce), soon);
+        assert_eq!(apply_mx_policy(&enforce, soon.clone()), soon);
         let pass = Verdict::pass("fine");
-        assert_eq!(under_policy(pass.clone(), &enforce), pass);
+        assert_eq!(apply_mx_policy(&enforce, pass.clone()), pass);
     }
 
     #[test]
@@ -958,5 +1003,27 @@ mod tests {
             classify(failure(OpenFailureKind::NoGreeting(ProbeError::Closed))),
             Observed::Unknown(_)
         ));
+    }
+
+    #[test]
+    fn dane_ee_turns_bad_certificates_on_25_into_passes() {
+        use crate::outcome::Status;
+        let dane = MxCertPolicy::DaneEe {
+            record: "3 1 1 ab".into(),
+        };
+        let bad = bad_certificate(Role::Mx, "certificate expired".into());
+        let verdict = apply_mx_policy(&dane, bad.clone());
+        assert_eq!(verdict.status, Status::Pass);
+        assert!(
+            verdict.message.starts_with("DANE-EE"),
+            "{}",
+            verdict.message
+        );
+        assert!(verdict.message.contains("certificate expired"));
+        // Without DANE-EE, or for errors, nothing changes.
+        let same = apply_mx_policy(&MxCertPolicy::Opportunistic, bad.clone());
+        assert_eq!(same.status, Status::Warn);
+        let error = apply_mx_policy(&dane, Verdict::error("timed out"));
+        assert_eq!(error.status, Status::Error);
     }
 }
