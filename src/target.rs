@@ -40,6 +40,8 @@ pub struct ResolvedTarget {
     pub evidence: Vec<String>,
     /// `* mail domain ...: why`, for the DNS checks' evidence.
     pub domain_note: String,
+    /// For an address target: the forward-confirmed PTR name its mail domain came from.
+    pub ptr_name: Option<String>,
 }
 
 impl ResolvedTarget {
@@ -83,12 +85,30 @@ pub fn parent_domain(host: &str) -> Option<String> {
     host.split_once('.').map(|(_, parent)| parent.to_string())
 }
 
+/// An address's mail domain from its PTR name, when that name resolves back to the address
+/// (an unconfirmed PTR is anyone's claim): `127.0.100.10` → `mail.ref.test` → `ref.test`.
+async fn domain_from_ptr(resolved: &mut ResolvedTarget, ip: IpAddr, dns: &Dns) {
+    let (names, exchange) = dns.ptr(ip).await;
+    resolved.evidence.extend(exchange.lines);
+    for name in names.records().iter().take(MAX_MX_HOSTS) {
+        let (ips, exchange) = dns.addresses(name).await;
+        resolved.evidence.extend(exchange.lines);
+        if ips.records().contains(&ip)
+            && let Some(domain) = parent_domain(name)
+        {
+            resolved.domain = Some(domain);
+            resolved.ptr_name = Some(name.clone());
+            return;
+        }
+    }
+}
+
 /// Says which mail domain the DNS checks use, and where it comes from.
 fn domain_note(resolved: &ResolvedTarget, input: &str, given: bool) -> String {
     let Some(domain) = &resolved.domain else {
         return match resolved.kind {
             TargetKind::Address => {
-                "* no mail domain: the target is an address (give --domain)".into()
+                "* no mail domain: the target is an address without a forward-confirmed PTR name (give --domain)".into()
             }
             _ => format!(
                 "* no mail domain: {input} is not under a registered domain (give --domain)"
@@ -97,6 +117,11 @@ fn domain_note(resolved: &ResolvedTarget, input: &str, given: bool) -> String {
     };
     if given {
         return format!("* mail domain {domain}: from --domain");
+    }
+    if let Some(name) = &resolved.ptr_name {
+        return format!(
+            "* mail domain {domain}: the parent of {name}, the forward-confirmed PTR name of {input} (--domain sets another)"
+        );
     }
     match resolved.kind {
         TargetKind::NullMx => {
@@ -134,6 +159,9 @@ async fn resolve_kind(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedT
     if let Ok(ip) = literal.parse::<IpAddr>() {
         resolved.kind = TargetKind::Address;
         resolved.hosts.push((None, vec![ip]));
+        if resolved.domain.is_none() {
+            domain_from_ptr(&mut resolved, ip, dns).await;
+        }
         return resolved;
     }
     let (mx, exchange) = dns.mx(input).await;

@@ -383,3 +383,41 @@ fn several_targets_in_one_run() {
     assert_eq!(targets[1]["results"][0]["status"], "fail");
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn an_address_target_finds_its_domain_through_a_confirmed_ptr_or_skips_the_probes() {
+    // `mailcheck run 127.0.100.10` without --domain: the HELO and sender probes need
+    // `postmaster@<domain>` (a bare `postmaster` is refused by the hardened server for its
+    // missing domain, which used to read as the server's fail). 127.0.100.10's PTR is
+    // mail.ref.test, which resolves back to it: the domain is ref.test. 127.0.100.20 has no PTR.
+    require_lab();
+    let probes = [
+        "--only",
+        "smtp.helo.invalid-rejected",
+        "--only",
+        "smtp.sender.unknown-domain-rejected",
+        "--format",
+        "json",
+    ];
+    let reference = common::json(&common::mailcheck(&lab_args("127.0.100.10", &probes)));
+    expect(
+        &reference,
+        &[
+            ("smtp.helo.invalid-rejected @ 25", "pass"),
+            ("smtp.sender.unknown-domain-rejected @ 25", "pass"),
+        ],
+    );
+    assert_eq!(reference["targets"][0]["domain"], "ref.test", "{reference}");
+    let weak = common::json(&common::mailcheck(&lab_args("127.0.100.20", &probes)));
+    expect(
+        &weak,
+        &[
+            ("smtp.helo.invalid-rejected @ 25", "skip"),
+            ("smtp.sender.unknown-domain-rejected @ 25", "skip"),
+        ],
+    );
+    let message = weak["targets"][0]["results"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("give --domain"), "{message}");
+}

@@ -9,6 +9,10 @@ use common::{json, stderr, stdout};
 
 const LAB_DIR: &str = "/var/lib/mailcheck-lab";
 
+/// The tests that count the reference mailbox take turns (the test harness runs them in
+/// parallel, and one test's message in flight would change the other's count).
+static REF_MAILBOX: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn require_lab() {
     common::require_lab(&["127.0.100.10:587", "127.0.100.10:993", "127.0.100.20:587"]);
 }
@@ -87,6 +91,7 @@ fn result<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value 
 #[test]
 fn reference_passes_every_e2e_check_and_leaves_the_mailbox_as_it_was() {
     require_lab();
+    let _turn = REF_MAILBOX.lock().unwrap_or_else(|e| e.into_inner());
     let before = inbox_count("127.0.100.10", "993", "test@ref.test");
     let output = e2e("mail.ref.test", "test@ref.test", &["--format", "json"]);
     let report = json(&output);
@@ -155,6 +160,7 @@ fn weak_server_delivers_but_does_not_sign() {
 #[test]
 fn no_report_format_contains_the_password() {
     require_lab();
+    let _turn = REF_MAILBOX.lock().unwrap_or_else(|e| e.into_inner());
     let secret = password();
     let dir = tempfile::tempdir().unwrap();
     let paths = ["r.json", "r.xml", "r.md"].map(|name| dir.path().join(name));
@@ -217,4 +223,34 @@ fn without_credentials_the_e2e_checks_skip() {
             "{result}"
         );
     }
+}
+
+#[test]
+fn inbound_without_relay_domain_uses_the_null_sender() {
+    // `-p ci --user ...` is the documented CI command: no --relay-domain there, so the inbound
+    // message goes out as `MAIL FROM:<>` (RFC 5321 §4.5.5), which every server must accept.
+    require_lab();
+    let _turn = REF_MAILBOX.lock().unwrap_or_else(|e| e.into_inner());
+    let before = inbox_count("127.0.100.10", "993", "test@ref.test");
+    let output = Command::new(env!("CARGO_BIN_EXE_mailcheck"))
+        .args(["run", "mail.ref.test", "--resolver", "127.0.100.53"])
+        .args(["--bind", "127.0.100.2", "--timeout", "5", "-p", "ci"])
+        .args(["--only", "e2e.inbound", "--user", "test@ref.test"])
+        .args(["--password-env", "MAILCHECK_TEST_PW", "--format", "json"])
+        .env("NO_COLOR", "1")
+        .env("MAILCHECK_TEST_PW", password())
+        .output()
+        .expect("mailcheck runs");
+    let report = json(&output);
+    let inbound = result(&report, "e2e.inbound");
+    assert_eq!(inbound["status"], "pass", "{inbound}");
+    assert!(
+        inbound["evidence"].to_string().contains("MAIL FROM:<>"),
+        "{inbound}"
+    );
+    assert_eq!(
+        inbox_count("127.0.100.10", "993", "test@ref.test"),
+        before,
+        "the mailbox must hold what it held before"
+    );
 }

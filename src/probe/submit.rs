@@ -161,16 +161,21 @@ async fn steps(
             Err(e) => return Err(NotSent::smtp("authentication failed", e)),
         }
     }
-    let from: Address = request
-        .from
-        .parse()
-        .map_err(|e| NotSent::local(format!("bad sender {}: {e}", request.from)))?;
+    // An empty sender is the null reverse-path `MAIL FROM:<>` (RFC 5321 §4.5.5), not an
+    // address to parse.
+    let from: Option<Address> = match request.from.as_str() {
+        "" => None,
+        from => Some(
+            from.parse()
+                .map_err(|e| NotSent::local(format!("bad sender {from}: {e}")))?,
+        ),
+    };
     let to: Address = request
         .to
         .parse()
         .map_err(|e| NotSent::local(format!("bad recipient {}: {e}", request.to)))?;
-    let envelope = Envelope::new(Some(from), vec![to])
-        .map_err(|e| NotSent::local(format!("bad envelope: {e}")))?;
+    let envelope =
+        Envelope::new(from, vec![to]).map_err(|e| NotSent::local(format!("bad envelope: {e}")))?;
     transcript.client(&format!(
         "MAIL FROM:<{}> RCPT TO:<{}> DATA ({} bytes)",
         request.from,

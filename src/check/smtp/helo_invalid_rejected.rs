@@ -45,7 +45,10 @@ impl Check for HeloInvalidRejected {
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let mut options = ctx.open_options();
         options.helo_name = Some(INVALID_HELO.into());
-        let recipient = postmaster(ctx);
+        let recipient = match postmaster(ctx) {
+            Ok(recipient) => recipient,
+            Err(skip) => return skip,
+        };
         let mut probe = match ctx.open(&options).await {
             Ok(session) => session,
             Err(failure) => {

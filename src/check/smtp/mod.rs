@@ -28,12 +28,15 @@ pub fn random_user() -> String {
     format!("mailcheck-{:08x}", rand::random::<u32>())
 }
 
-/// The recipient every server must accept (RFC 5321 §4.5.1): `postmaster@domain`, or the bare
-/// `postmaster` when the mail domain is unknown.
-pub fn postmaster(ctx: &Ctx<'_>) -> String {
+/// The recipient every server must accept (RFC 5321 §4.5.1): `postmaster@domain`. Without a
+/// mail domain there is none: a bare `postmaster` is refused by hardened servers for its
+/// missing domain, which would make a probe's own recipient look like the server's verdict.
+pub fn postmaster(ctx: &Ctx<'_>) -> Result<String, Verdict> {
     match &ctx.target.domain {
-        Some(domain) => format!("postmaster@{domain}"),
-        None => "postmaster".into(),
+        Some(domain) => Ok(format!("postmaster@{domain}")),
+        None => Err(Verdict::skip(
+            "no mail domain to send the probe to (`postmaster@<domain>`): give --domain",
+        )),
     }
 }
 

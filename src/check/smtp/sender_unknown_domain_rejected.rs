@@ -60,7 +60,10 @@ impl Check for SenderUnknownDomainRejected {
 
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let sender = format!("mailcheck@{}", ctx.settings.smtp.unknown_domain);
-        let recipient = postmaster(ctx);
+        let recipient = match postmaster(ctx) {
+            Ok(recipient) => recipient,
+            Err(skip) => return skip,
+        };
         let session = match ctx.session().await {
             Ok(session) => session,
             Err(failure) => return ctx.unavailable(&failure),
