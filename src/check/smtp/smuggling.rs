@@ -37,7 +37,8 @@ static INFO: CheckInfo = CheckInfo {
           an attacker's message can carry a second, smuggled message that the receiver \
           delivers as if the sender's server (its SPF, its DKIM) had sent it: spoofing that \
           passes every authentication check (CVE-2023-51764 and kin).",
-    fix: "Postfix 3.7.11+/3.8.6+/3.9: `smtpd_forbid_bare_newline = normalize` (or `reject`) \
+    fix: "Postfix 3.9, or 3.8.5, 3.7.10, 3.6.14, 3.5.24 and later: \
+          `smtpd_forbid_bare_newline = normalize` (or `reject`) \
           in main.cf, with `smtpd_forbid_bare_newline_exclusions` emptied (its default, \
           `$mynetworks`, keeps trusted clients unprotected), then `postfix reload`; on older \
           Postfix upgrade, or set `smtpd_data_restrictions = reject_unauth_pipelining` as a \
@@ -45,7 +46,8 @@ static INFO: CheckInfo = CheckInfo {
     opt_in: true,
     title_fr: Some("SMTP smuggling : DATA ne se termine qu'à <CR><LF>.<CR><LF>"),
     fix_fr: Some(
-        "Postfix 3.7.11+/3.8.6+/3.9 : `smtpd_forbid_bare_newline = normalize` (ou `reject`) \
+        "Postfix 3.9, ou 3.8.5, 3.7.10, 3.6.14, 3.5.24 et suivants : \
+         `smtpd_forbid_bare_newline = normalize` (ou `reject`) \
          dans main.cf, avec `smtpd_forbid_bare_newline_exclusions` vidé (sa valeur par \
          défaut, `$mynetworks`, laisse les clients de confiance sans protection), puis \
          `postfix reload` ; sur un Postfix plus ancien, mettez-le à jour, ou en attendant \
