@@ -81,6 +81,66 @@ pub async fn collect(access: &MailboxAccess, tokens: &[String], wait: Duration) 
     }
 }
 
+/// For probes that cannot know which of their messages exist: waits up to `wait` in all for
+/// the `expected` tokens, then (after `grace`) looks once for each of `maybe`, and deletes
+/// every message of both lists (and stale leftovers), as [`collect`] does.
+pub async fn collect_some(
+    access: &MailboxAccess,
+    expected: &[String],
+    maybe: &[String],
+    wait: Duration,
+    grace: Duration,
+) -> Collected {
+    let mut transcript = Transcript::default();
+    let mut found = Vec::new();
+    let mut removed = 0;
+    let all: Vec<String> = expected.iter().chain(maybe).cloned().collect();
+    match open(access, &mut transcript).await {
+        Ok(mut session) => {
+            let started = Instant::now();
+            for token in expected {
+                let left = wait.saturating_sub(started.elapsed());
+                let result =
+                    wait_for(&mut session, token, left, access.timeout, &mut transcript).await;
+                found.push((token.clone(), result));
+            }
+            if !maybe.is_empty() {
+                transcript.note(&format!(
+                    "waiting {} ms, then looking once for messages that may not exist",
+                    grace.as_millis()
+                ));
+                tokio::time::sleep(grace).await;
+            }
+            for token in maybe {
+                let result = wait_for(
+                    &mut session,
+                    token,
+                    Duration::ZERO,
+                    access.timeout,
+                    &mut transcript,
+                )
+                .await;
+                found.push((token.clone(), result));
+            }
+            match cleanup(&mut session, &all, access.timeout, &mut transcript).await {
+                Ok(count) => removed = count,
+                Err(e) => transcript.note(&format!("cleanup failed: {e}")),
+            }
+            transcript.client("LOGOUT");
+            let _ = tokio::time::timeout(access.timeout, session.logout()).await;
+        }
+        Err(reason) => {
+            transcript.note(&reason);
+            found.extend(all.iter().map(|t| (t.clone(), Err(reason.clone()))));
+        }
+    }
+    Collected {
+        transcript,
+        found,
+        removed,
+    }
+}
+
 async fn bounded<T, E: std::fmt::Display>(
     timeout: Duration,
     what: &str,

@@ -25,6 +25,7 @@ const PROFILES: &[(&str, &str)] = &[
     ("ci", include_str!("../../scenarios/ci.yaml")),
     ("course", include_str!("../../scenarios/course.yaml")),
     ("default", include_str!("../../scenarios/default.yaml")),
+    ("intrusive", include_str!("../../scenarios/intrusive.yaml")),
 ];
 
 const SCENARIO_KEYS: &[&str] = &[

@@ -654,10 +654,28 @@ fn every_builtin_profile_loads_and_plans() {
         assert!(scenario.description.is_some(), "{name} has no description");
         let plan = plan(&[scenario], &[], &[]).unwrap();
         assert!(!plan.checks.is_empty(), "{name} selects nothing");
+        // Only `intrusive` names opt-in checks (by their exact ids).
         assert!(
-            plan.checks.iter().all(|s| !s.check.info().opt_in),
+            name == "intrusive" || plan.checks.iter().all(|s| !s.check.info().opt_in),
             "{name} selects an opt-in check"
         );
+    }
+}
+
+#[test]
+fn the_intrusive_profile_is_default_plus_every_opt_in_check() {
+    let plan = plan(&[builtin("intrusive").unwrap()], &[], &[]).unwrap();
+    let mut got: Vec<&str> = selected(&plan).into_iter().map(|(id, _)| id).collect();
+    got.sort_unstable();
+    let mut expected: Vec<&str> = CATALOG.iter().map(|c| c.info().id).collect();
+    expected.sort_unstable();
+    assert_eq!(got, expected);
+    for id in [
+        "smtp.starttls.injection",
+        "smtp.smuggling",
+        "smtp.rcpt.enumeration",
+    ] {
+        assert!(crate::check::find(id).unwrap().info().opt_in, "{id}");
     }
 }
 

@@ -11,7 +11,7 @@ pub mod submit;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::check::{Ctx, Role, Verdict};
+use crate::check::{Credentials, Ctx, Role, Verdict};
 use crate::probe::mailbox::{Found, MailboxAccess, TOKEN_HEADER, collect};
 use crate::probe::submit::{Submission, submit};
 
@@ -81,7 +81,7 @@ pub fn message(from: &str, to: &str, token: &str, what: &str) -> Vec<u8> {
 pub async fn flow(ctx: &Ctx<'_>) -> Arc<Shared> {
     // Its own bound, inside the runner's per-check budget (8 timeouts): a flow cancelled by
     // the runner would leave its messages for the next run's stale-message cleanup.
-    let deadline = ctx.net.timeout * 6;
+    let deadline = deadline(ctx);
     ctx.shared("e2e.flow", || async move {
         tokio::time::timeout(deadline, run(ctx))
             .await
@@ -93,6 +93,37 @@ pub async fn flow(ctx: &Ctx<'_>) -> Arc<Shared> {
             })
     })
     .await
+}
+
+/// How long a whole end-to-end exchange (sending, waiting, cleaning up) may take: inside the
+/// runner's per-check budget (8 timeouts), so a flow is never cancelled before its cleanup.
+pub fn deadline(ctx: &Ctx<'_>) -> Duration {
+    ctx.net.timeout * 6
+}
+
+/// The test mailbox over IMAPS (IMAP with STARTTLS when 993 is closed) on the target's first
+/// address; `None` when the target has no address.
+pub fn mailbox_access(ctx: &Ctx<'_>, credentials: &Credentials) -> Option<MailboxAccess> {
+    let (host, ip) = ctx
+        .target
+        .hosts
+        .iter()
+        .find_map(|(name, ips)| ips.first().map(|ip| (name.clone(), *ip)))?;
+    Some(MailboxAccess {
+        addr: std::net::SocketAddr::new(ip, ctx.port(Role::Imaps)),
+        starttls_fallback: Some(std::net::SocketAddr::new(ip, ctx.port(Role::Imap))),
+        server_name: host.unwrap_or_else(|| ip.to_string()),
+        bind: ctx.net.bind_for(ip),
+        timeout: ctx.net.timeout,
+        user: credentials.user.clone(),
+        password: credentials.password().to_string(),
+    })
+}
+
+/// How long to wait for a message to arrive: the timeout, and at least 5 s (delivery goes
+/// through a queue).
+pub fn arrival_wait(ctx: &Ctx<'_>) -> Duration {
+    Duration::from_secs_f64(ctx.net.timeout.as_secs_f64().max(5.0))
 }
 
 async fn run(ctx: &Ctx<'_>) -> Shared {
@@ -177,21 +208,15 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
     let inbound = send(base(Role::Mx, None, sender), &message_in, &token_in).await;
 
     // Wait for what was accepted, then clean up.
-    let access = MailboxAccess {
-        addr: std::net::SocketAddr::new(ip, port(Role::Imaps)),
-        starttls_fallback: Some(std::net::SocketAddr::new(ip, port(Role::Imap))),
-        server_name,
-        bind: ctx.net.bind_for(ip),
-        timeout,
-        user: credentials.user.clone(),
-        password: credentials.password().to_string(),
+    let Some(access) = mailbox_access(ctx, &credentials) else {
+        return Err(NotRun::Error("the target has no address".into()));
     };
     let wanted: Vec<String> = [&outbound, &inbound]
         .iter()
         .filter(|l| l.sent.is_ok())
         .map(|l| l.token.clone())
         .collect();
-    let wait = Duration::from_secs_f64(timeout.as_secs_f64().max(5.0));
+    let wait = arrival_wait(ctx);
     let collected = collect(&access, &wanted, wait).await;
     let mut legs = [outbound, inbound];
     for leg in &mut legs {

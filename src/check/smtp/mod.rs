@@ -7,11 +7,14 @@ pub mod banner_fqdn;
 pub mod banner_no_software;
 pub mod expn_disabled;
 pub mod helo_invalid_rejected;
+pub mod rcpt_enumeration;
 pub mod relay_refused;
 pub mod sender_unknown_domain_rejected;
 pub mod size_advertised;
 pub mod smtps;
+pub mod smuggling;
 pub mod starttls;
+pub mod starttls_injection;
 pub mod submission_tls_required;
 pub mod vrfy_disabled;
 
