@@ -254,3 +254,131 @@ fn inbound_without_relay_domain_uses_the_null_sender() {
         "the mailbox must hold what it held before"
     );
 }
+
+/// A source address postscreen has not seen for longer than its one-minute memory of a pass
+/// (docker/ps/main.cf), so the run meets its after-220 deferral: the addresses
+/// 127.0.100.4–9 take turns, their last use kept in a file beside the other tests' temp files.
+fn fresh_postscreen_source() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    const MEMORY_SECS: u64 = 65;
+    let state = std::env::temp_dir().join("mailcheck-postscreen-sources");
+    let now = || {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let text = std::fs::read_to_string(&state).unwrap_or_default();
+    let last_use = |ip: &str| {
+        text.lines()
+            .filter_map(|line| line.split_once(' '))
+            .filter(|(addr, _)| *addr == ip)
+            .filter_map(|(_, at)| at.parse::<u64>().ok())
+            .max()
+            .unwrap_or(0)
+    };
+    let pool: Vec<String> = (4..=9).map(|n| format!("127.0.100.{n}")).collect();
+    let oldest = pool.iter().min_by_key(|ip| last_use(ip)).unwrap().clone();
+    let wait = (last_use(&oldest) + MEMORY_SECS).saturating_sub(now());
+    std::thread::sleep(std::time::Duration::from_secs(wait));
+    let mut kept: Vec<String> = text
+        .lines()
+        .filter(|line| !line.starts_with(&format!("{oldest} ")))
+        .map(str::to_string)
+        .collect();
+    kept.push(format!("{oldest} {}", now()));
+    std::fs::write(&state, kept.join("\n")).unwrap();
+    oldest
+}
+
+/// Issue: a 4xx that does not speak to the probed property proves nothing. Behind postscreen's
+/// after-220 tests, the first session's RCPTs all get `450 4.3.2 Service currently
+/// unavailable`; the RCPT-time checks must see that, retry once on a new connection, and give
+/// the verdicts the reference gives without postscreen.
+#[test]
+fn rcpt_time_verdicts_hold_behind_postscreen() {
+    require_lab();
+    common::require_lab(&["127.0.100.41:25"]);
+    let _turn = REF_MAILBOX.lock().unwrap_or_else(|e| e.into_inner());
+    let source = fresh_postscreen_source();
+    let output = Command::new(env!("CARGO_BIN_EXE_mailcheck"))
+        .args([
+            "run",
+            "mailps.ref.test",
+            "--resolver",
+            "127.0.100.53",
+            "--bind",
+            &source,
+            "--relay-domain",
+            "outside.test",
+            "--ca-file",
+            &format!("{LAB_DIR}/ca/ca.pem"),
+            "--timeout",
+            "5",
+            "--only",
+            "smtp.relay.refused",
+            "--only",
+            "smtp.helo.invalid-rejected",
+            "--only",
+            "smtp.sender.unknown-domain-rejected",
+            "--only",
+            "e2e.inbound",
+            "--user",
+            "test@ref.test",
+            "--password-env",
+            "MAILCHECK_TEST_PW",
+            "--format",
+            "json",
+        ])
+        .env("MAILCHECK_TEST_PW", password())
+        .output()
+        .expect("mailcheck runs");
+    let report = json(&output);
+    let results = report["targets"][0]["results"].as_array().unwrap().clone();
+    let on_25: Vec<_> = results
+        .iter()
+        .filter(|r| {
+            r["endpoint"]
+                .as_str()
+                .is_some_and(|e| e.starts_with("127.0.100.41:25/"))
+        })
+        .collect();
+    for id in [
+        "smtp.relay.refused",
+        "smtp.helo.invalid-rejected",
+        "smtp.sender.unknown-domain-rejected",
+        "e2e.inbound",
+    ] {
+        let result = on_25
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap_or_else(|| panic!("no {id} on port 25:\n{}", stdout(&output)));
+        assert_eq!(
+            result["status"], "pass",
+            "{id} behind postscreen: {}\n{}",
+            result["message"], result["evidence"]
+        );
+        // A pass must rest on the real smtpd's answer, never on postscreen's deferral.
+        assert!(
+            !result["message"].as_str().unwrap().contains("4.3.2"),
+            "{id} passed on postscreen's deferral: {}",
+            result["message"]
+        );
+    }
+    // The run met the deferral (a fresh source address) and said so where it retried.
+    let retried: Vec<&str> = on_25
+        .iter()
+        .filter(|r| {
+            r["evidence"].as_array().unwrap().iter().any(|line| {
+                line.as_str()
+                    .is_some_and(|l| l.contains("the session was deferred (450 4.3.2"))
+            })
+        })
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !retried.is_empty(),
+        "no check met postscreen's deferral from {source}: {}",
+        stderr(&output)
+    );
+}

@@ -1,6 +1,8 @@
 //! `smtp.helo.invalid-rejected`: a client greeting with a non-FQDN name is refused by RCPT time.
 
-use crate::check::smtp::{Transaction, control, postmaster, transaction};
+use crate::check::smtp::{
+    Transaction, control, deferred_twice, postmaster, reopen_after_deferral, transaction,
+};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::failure::OpenFailureKind;
@@ -62,13 +64,30 @@ impl Check for HeloInvalidRejected {
                 return ctx.unavailable(&failure);
             }
         };
-        let outcome = transaction(&mut probe, "", &recipient).await;
-        let mut evidence = probe.client.conn.transcript.lines().to_vec();
-        probe.client.quit().await;
-        let outcome = match outcome {
-            Ok(outcome) => outcome,
-            Err(err) => {
-                return Verdict::error(format!("HELO probe broke: {err}")).with_evidence(evidence);
+        let mut evidence = Vec::new();
+        let mut retried = false;
+        let outcome = loop {
+            let outcome = transaction(&mut probe, "", &recipient).await;
+            evidence.extend(probe.client.conn.transcript.lines().iter().cloned());
+            probe.client.quit().await;
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(err) => {
+                    return Verdict::error(format!("HELO probe broke: {err}"))
+                        .with_evidence(evidence);
+                }
+            };
+            // postscreen's after-220 deferral is about the session, not the name.
+            match outcome.deferred() {
+                Some(reply) if retried => return deferred_twice(reply).with_evidence(evidence),
+                Some(reply) => {
+                    probe = match reopen_after_deferral(ctx, &options, reply, &mut evidence).await {
+                        Ok(session) => session,
+                        Err(verdict) => return verdict.with_evidence(evidence),
+                    };
+                    retried = true;
+                }
+                None => break outcome,
             }
         };
         if let Transaction::Accepted(reply) = &outcome {

@@ -21,7 +21,7 @@ pub mod vrfy_disabled;
 use crate::check::{Ctx, Verdict};
 use crate::probe::ProbeError;
 use crate::probe::reply::Reply;
-use crate::probe::smtp::Session;
+use crate::probe::smtp::{OpenOptions, Session};
 
 /// A local part that exists nowhere: `mailcheck-3f9a0c1e`.
 pub fn random_user() -> String {
@@ -59,6 +59,12 @@ impl Transaction {
         }
     }
 
+    /// The reply, when it refused the whole session rather than this transaction's
+    /// addresses (see [`defers_session`]).
+    pub fn deferred(&self) -> Option<&Reply> {
+        self.refusal().filter(|reply| defers_session(reply))
+    }
+
     /// "refused at RCPT: 554 5.7.1 ..." for messages.
     pub fn describe(&self) -> String {
         match self {
@@ -67,6 +73,51 @@ impl Transaction {
             Transaction::Accepted(reply) => format!("accepted at RCPT: {reply}"),
         }
     }
+}
+
+/// A refusal of the session, not of the addresses it names: postscreen's `450 4.3.2 Service
+/// currently unavailable` after its after-220 tests (the client passed, but postscreen cannot
+/// hand over a live session: its next connection reaches the real smtpd), or a `421` that
+/// closes the session. Such an answer proves nothing about what a probe asks; one new
+/// connection decides (SPEC: "after one polite retry").
+pub fn defers_session(reply: &Reply) -> bool {
+    let service = reply
+        .enhanced
+        .is_some_and(|e| e.class == 4 && e.subject == 3 && e.detail == 2);
+    let text = reply.lines.join(" ").to_ascii_lowercase();
+    reply.code == 421
+        || (reply.is_transient() && (service || text.contains("service currently unavailable")))
+}
+
+/// After an answer that only deferred the session ([`defers_session`]): the polite pause, then
+/// a new session opened with `options`, on which the caller repeats its probe. The note goes
+/// into `evidence`.
+pub async fn reopen_after_deferral(
+    ctx: &Ctx<'_>,
+    options: &OpenOptions,
+    reply: &Reply,
+    evidence: &mut Vec<String>,
+) -> Result<Session, Verdict> {
+    evidence.push(deferral_note(reply, options.retry_pause));
+    tokio::time::sleep(options.retry_pause).await;
+    ctx.open(options)
+        .await
+        .map_err(|failure| ctx.unavailable(&failure))
+}
+
+/// The evidence line before a retry on a new connection.
+pub fn deferral_note(reply: &Reply, pause: std::time::Duration) -> String {
+    format!(
+        "* the session was deferred ({reply}), which says nothing about this probe: retrying once on a new connection after {} ms",
+        pause.as_millis()
+    )
+}
+
+/// The verdict when the retried session was deferred too.
+pub fn deferred_twice(reply: &Reply) -> Verdict {
+    Verdict::error(format!(
+        "cannot tell: the session was deferred twice ({reply}; postscreen or an overloaded server)"
+    ))
 }
 
 /// MAIL FROM + RCPT TO, then RSET. Never DATA.
@@ -108,5 +159,44 @@ pub async fn control(session: &mut Session, recipient: &str) -> Result<(), Verdi
         Err(err) => Err(Verdict::error(format!(
             "the control transaction broke: {err}"
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::probe::reply::parse_reply;
+
+    fn reply(raw: &str) -> Reply {
+        parse_reply(raw.as_bytes()).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn only_answers_about_the_session_defer_it() {
+        // postscreen after its after-220 tests, and a closing 421.
+        assert!(defers_session(&reply(
+            "450 4.3.2 Service currently unavailable\r\n"
+        )));
+        assert!(defers_session(&reply(
+            "421 4.7.0 mail.example Error: too many connections\r\n"
+        )));
+        // Answers about the addresses are verdicts, even when temporary.
+        assert!(!defers_session(&reply(
+            "450 4.1.8 <m@x.invalid>: Sender address rejected: Domain not found\r\n"
+        )));
+        assert!(!defers_session(&reply(
+            "454 4.7.1 <r@outside.test>: Relay access denied\r\n"
+        )));
+        assert!(!defers_session(&reply(
+            "550 5.3.2 Service currently unavailable\r\n"
+        )));
+        let refused =
+            Transaction::RcptRefused(reply("450 4.3.2 Service currently unavailable\r\n"));
+        assert!(refused.deferred().is_some());
+        assert!(
+            Transaction::Accepted(reply("250 2.1.5 Ok\r\n"))
+                .deferred()
+                .is_none()
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! Sender and recipient are both at `--relay-domain`; the checked domain and host only ever
 //! appear as the "via" part of tricky forms. Never sends DATA: every probe ends with RSET.
 
-use crate::check::smtp::{Transaction, transaction};
+use crate::check::smtp::{Transaction, deferral_note, defers_session, transaction};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::dns::Answer;
@@ -109,6 +109,9 @@ pub enum Refusal {
 }
 
 pub fn classify(reply: &Reply) -> Refusal {
+    if defers_session(reply) {
+        return Refusal::ProvesNothing(format!("the session was deferred: {reply}"));
+    }
     let text = reply.lines.join(" ").to_ascii_lowercase();
     let enhanced = reply.enhanced.map(|e| (e.subject, e.detail));
     let not_found = text.contains("not found")
@@ -196,11 +199,15 @@ impl Check for RelayRefused {
         };
         let sender = format!("mailcheck@{relay}");
         let mut outcomes = Vec::new();
-        for batch in forms(&relay, &via_ip, endpoint.host.as_deref()).chunks(PROBES_PER_SESSION) {
+        let mut retried = false;
+        let all_forms = forms(&relay, &via_ip, endpoint.host.as_deref());
+        let mut batches = all_forms.chunks(PROBES_PER_SESSION).peekable();
+        while let Some(batch) = batches.peek().copied() {
             let mut session = match open(ctx).await {
                 Ok(session) => session,
                 Err(verdict) => return verdict.with_evidence(evidence),
             };
+            let first = outcomes.len();
             for form in batch {
                 match transaction(&mut session, &sender, &form.recipient).await {
                     Ok(outcome) => outcomes.push((form.clone(), outcome)),
@@ -216,6 +223,23 @@ impl Check for RelayRefused {
             }
             evidence.extend(session.client.conn.transcript.lines().iter().cloned());
             session.client.quit().await;
+            // postscreen's after-220 deferral refuses the session, not the forms: once per
+            // check, the same batch again on a new connection.
+            let deferral = outcomes[first..]
+                .iter()
+                .find_map(|(_, outcome)| outcome.deferred().cloned());
+            if let Some(reply) = deferral
+                && !retried
+                && !relayed(&outcomes)
+            {
+                let pause = ctx.open_options().retry_pause;
+                evidence.push(deferral_note(&reply, pause));
+                tokio::time::sleep(pause).await;
+                outcomes.truncate(first);
+                retried = true;
+                continue;
+            }
+            batches.next();
             // One accepted form proves it. Each acceptance also opens a queue file on the
             // server (and Postfix then throttles with `in_flow_delay`): stop there.
             if relayed(&outcomes) {
@@ -324,6 +348,24 @@ mod tests {
             ),
         ];
         assert_eq!(judge(&outcomes).status, Status::Pass);
+    }
+
+    #[test]
+    fn a_deferred_session_proves_nothing() {
+        let outcomes = vec![(
+            form("plain"),
+            Transaction::RcptRefused(reply("450 4.3.2 Service currently unavailable\r\n")),
+        )];
+        let verdict = judge(&outcomes);
+        assert_eq!(verdict.status, Status::Error);
+        assert!(verdict.message.contains("deferred"), "{}", verdict.message);
+        // Postfix's own relay refusal with a 4xx (soft_bounce) still proves the policy.
+        assert_eq!(
+            classify(&reply(
+                "454 4.7.1 <r@outside.test>: Relay access denied\r\n"
+            )),
+            Refusal::Proves
+        );
     }
 
     #[test]

@@ -1,9 +1,13 @@
 //! `smtp.sender.unknown-domain-rejected`: a sender at a domain that does not exist is refused
 //! by RCPT time.
 
-use crate::check::smtp::{Transaction, control, postmaster, transaction};
+use crate::check::smtp::{
+    Transaction, control, deferred_twice, postmaster, reopen_after_deferral, transaction,
+};
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
+use crate::probe::ProbeError;
+use crate::probe::smtp::Session;
 
 pub struct SenderUnknownDomainRejected;
 
@@ -69,22 +73,55 @@ impl Check for SenderUnknownDomainRejected {
             Err(failure) => return ctx.unavailable(&failure),
         };
         let mark = session.mark();
-        let verdict = match transaction(session, &sender, &recipient).await {
-            Ok(outcome @ Transaction::Accepted(_)) => judge(&outcome),
-            Ok(refused) => {
-                session
-                    .client
-                    .conn
-                    .transcript
-                    .note("control: the null sender to the same recipient");
-                match control(session, &recipient).await {
-                    Ok(()) => judge(&refused),
-                    Err(verdict) => verdict,
-                }
-            }
-            Err(err) => Verdict::error(format!("sender probe broke: {err}")),
+        let outcome = transaction(session, &sender, &recipient).await;
+        let mut evidence = session.since(mark);
+        let deferral = match &outcome {
+            Ok(outcome) => outcome.deferred().cloned(),
+            Err(_) => None,
         };
-        verdict.with_evidence(session.since(mark))
+        let Some(reply) = deferral else {
+            return probe_with_control(session, outcome, &recipient)
+                .await
+                .with_evidence(session.since(mark));
+        };
+        // postscreen's after-220 deferral is about the session, not the sender: the shared
+        // session is spent, a new one decides.
+        let options = ctx.open_options();
+        let mut fresh = match reopen_after_deferral(ctx, &options, &reply, &mut evidence).await {
+            Ok(session) => session,
+            Err(verdict) => return verdict.with_evidence(evidence),
+        };
+        let outcome = transaction(&mut fresh, &sender, &recipient).await;
+        let verdict = match outcome.as_ref().ok().and_then(Transaction::deferred) {
+            Some(reply) => deferred_twice(reply),
+            None => probe_with_control(&mut fresh, outcome, &recipient).await,
+        };
+        evidence.extend(fresh.client.conn.transcript.lines().iter().cloned());
+        fresh.client.quit().await;
+        verdict.with_evidence(evidence)
+    }
+}
+
+/// The probe's outcome, confirmed by the control on the same session when it was refused.
+async fn probe_with_control(
+    session: &mut Session,
+    outcome: Result<Transaction, ProbeError>,
+    recipient: &str,
+) -> Verdict {
+    match outcome {
+        Ok(outcome @ Transaction::Accepted(_)) => judge(&outcome),
+        Ok(refused) => {
+            session
+                .client
+                .conn
+                .transcript
+                .note("control: the null sender to the same recipient");
+            match control(session, recipient).await {
+                Ok(()) => judge(&refused),
+                Err(verdict) => verdict,
+            }
+        }
+        Err(err) => Verdict::error(format!("sender probe broke: {err}")),
     }
 }
 
