@@ -155,3 +155,41 @@ fn a_server_that_stops_answering_mid_dialog_is_bounded() {
     assert_eq!(size.2, "pass");
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
+
+#[test]
+fn silence_after_the_go_ahead_for_tls_is_an_error_not_a_finding() {
+    // `220 Ready to start TLS` (OK / +OK), then nothing: we cannot tell whether TLS works.
+    for port in [25, 143, 110] {
+        spawn_fake(&format!("127.0.100.206:{port}"), Fake::SilentAfterStartTls);
+    }
+    let (report, elapsed, _) = run_against(
+        "127.0.100.206",
+        &[
+            "--only",
+            "smtp.starttls",
+            "--only",
+            "imap.starttls",
+            "--only",
+            "pop3.stls",
+        ],
+    );
+    for (id, port) in [
+        ("smtp.starttls", ":25/"),
+        ("imap.starttls", ":143/"),
+        ("pop3.stls", ":110/"),
+    ] {
+        let result = report["targets"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id && r["endpoint"].as_str().unwrap_or("").contains(port))
+            .unwrap_or_else(|| panic!("no {id} on {port}: {report}"));
+        assert_eq!(result["status"], "error", "{id}: {result}");
+        let message = result["message"].as_str().unwrap();
+        assert!(
+            message.contains("went silent") && message.contains("TLS handshake"),
+            "{id}: {message}"
+        );
+    }
+    assert!(elapsed < Duration::from_secs(6), "took {elapsed:?}");
+}

@@ -1,6 +1,6 @@
-//! Hostile DNS servers against dns.dnssec and dns.tlsa: in-process fakes on 127.0.100.216-218
-//! (UDP and TCP, port 53), answers written byte by byte. Every case must end in `error` with
-//! the reason, within the timeouts, without a panic.
+//! Hostile DNS servers against dns.dnssec, dns.tlsa and dns.mx: in-process fakes on
+//! 127.0.100.216-219 (UDP and TCP, port 53), answers written byte by byte. Every case must
+//! end in `error` with the reason, within the timeouts, without a panic.
 
 mod common;
 
@@ -73,9 +73,23 @@ fn question(query: &[u8]) -> Option<([u8; 2], Vec<u8>, String, u16)> {
     ))
 }
 
-fn response(query: &[u8], ip: [u8; 4], behaviour: Behaviour, udp: bool) -> Option<Vec<u8>> {
+/// A fake's answers: `own` is asked first when `first` is set (else after the common ones).
+#[derive(Clone, Copy)]
+struct Fake {
+    own: Behaviour,
+    first: bool,
+}
+
+fn response(query: &[u8], ip: [u8; 4], fake: Fake, udp: bool) -> Option<Vec<u8>> {
     let (id, q, name, qtype) = question(query)?;
-    let answers = common_answer(&name, qtype, ip).unwrap_or_else(|| behaviour(&name, qtype));
+    let own = || (fake.own)(&name, qtype);
+    let answers = match fake.first {
+        true => Some(own())
+            .filter(|a| !a.is_empty())
+            .or_else(|| common_answer(&name, qtype, ip))
+            .unwrap_or_default(),
+        false => common_answer(&name, qtype, ip).unwrap_or_else(own),
+    };
     let mut body: Vec<u8> = answers.concat();
     let mut count = answers.len() as u16;
     let mut flags: u16 = 0x8400;
@@ -95,6 +109,16 @@ fn response(query: &[u8], ip: [u8; 4], behaviour: Behaviour, udp: bool) -> Optio
 }
 
 fn spawn_dns(ip: [u8; 4], behaviour: Behaviour) {
+    spawn_fake_dns(
+        ip,
+        Fake {
+            own: behaviour,
+            first: false,
+        },
+    )
+}
+
+fn spawn_fake_dns(ip: [u8; 4], behaviour: Fake) {
     let addr = format!("{}.{}.{}.{}:53", ip[0], ip[1], ip[2], ip[3]);
     let udp = UdpSocket::bind(&addr).unwrap_or_else(|e| panic!("bind {addr}/udp: {e}"));
     let tcp = TcpListener::bind(&addr).unwrap_or_else(|e| panic!("bind {addr}/tcp: {e}"));
@@ -231,4 +255,43 @@ fn dnskey_and_cname_loops_are_errors() {
     assert_eq!(status, "error", "{message}");
     assert!(message.contains("CNAME loop"), "{message}");
     assert!(elapsed < Duration::from_secs(6), "{elapsed:?}");
+}
+
+#[test]
+fn an_mx_cname_loop_is_an_error_with_its_reason_not_a_missing_mx() {
+    spawn_fake_dns(
+        [127, 0, 100, 219],
+        Fake {
+            own: |_, qtype| match qtype {
+                15 => vec![self_cname()],
+                _ => vec![],
+            },
+            first: true,
+        },
+    );
+    let started = Instant::now();
+    let output = mailcheck(&[
+        "run",
+        "mail.cnameloop.test",
+        "--resolver",
+        "127.0.100.219",
+        "--only",
+        "dns.mx",
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert!(!stderr(&output).contains("panicked"), "{}", stderr(&output));
+    let report = json(&output);
+    let result = &report["targets"][0]["results"][0];
+    assert_eq!(result["id"], "dns.mx", "{report}");
+    assert_eq!(result["status"], "error", "{result}");
+    let message = result["message"].as_str().unwrap();
+    assert!(
+        message.contains("CNAME loop: cnameloop.test → cnameloop.test"),
+        "{message}"
+    );
+    assert!(!message.contains("no MX record"), "{message}");
+    assert!(started.elapsed() < Duration::from_secs(6));
 }

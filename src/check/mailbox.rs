@@ -103,7 +103,9 @@ pub fn judge_start_tls(
                 OpenFailureKind::StartTlsRefused(refusal) => {
                     Verdict::fail(format!("{command} refused: {refusal}"))
                 }
-                OpenFailureKind::StartTlsHandshake(err) => {
+                // Silence after the server's go-ahead shows nothing about its TLS: the generic
+                // verdict (error) applies.
+                OpenFailureKind::StartTlsHandshake(err) if !err.is_timeout() => {
                     Verdict::fail(format!("the TLS handshake after {command} failed: {err}"))
                 }
                 OpenFailureKind::HelloRefused(refusal) => {

@@ -149,8 +149,11 @@ impl Signed {
 ///
 /// Like the endpoints' first-contact gate, a resolver that never answered and let a query
 /// time out is taken for dead: later queries fail at once instead of costing a timeout each
-/// (a run against an unreachable `--resolver` ends in about one timeout). A resolver that has
-/// answered once keeps being asked: its later timeouts are about the names asked.
+/// (a run against an unreachable `--resolver` ends in about one timeout). Only a timeout
+/// counts: a malformed answer, or a truncated one that TCP could not fetch again, came at
+/// once and says something about that one answer, so the next query is sent as usual. A
+/// resolver that has answered once keeps being asked: its later timeouts are about the names
+/// asked.
 struct Pool {
     pool: NameServerPool<TokioRuntimeProvider>,
     timeout: Duration,
@@ -163,10 +166,7 @@ struct Pool {
 impl Source for Pool {
     async fn lookup(&self, name: &str, rtype: RecordType) -> Answer<Rr> {
         if self.dead.load(Ordering::Relaxed) {
-            return Answer::Failed(format!(
-                "timed out (the resolver did not answer an earlier query within {} s)",
-                self.timeout.as_secs_f64()
-            ));
+            return Answer::Failed(self.not_asked());
         }
         let name = match Name::from_str_relaxed(name) {
             Ok(name) => name,
@@ -178,16 +178,19 @@ impl Source for Pool {
         // The pool keeps to the timeout itself; this only guards against a pool that would not.
         let first = tokio::time::timeout(self.timeout * 2, responses.next()).await;
         let response = match first {
-            Err(_) | Ok(None) => return self.no_answer(Answer::Failed("timed out".into())),
+            Err(_) => return self.timed_out(Answer::Failed("timed out".into())),
+            Ok(None) => return Answer::Failed("the resolver pool gave no response".into()),
             Ok(Some(Err(err))) => {
                 let answer = classify(&err);
-                // An rcode (SERVFAIL, REFUSED, NXDOMAIN...) is an answer; anything else is not.
+                // An rcode (SERVFAIL, REFUSED, NXDOMAIN...) is an answer; only a timeout says
+                // the resolver may be dead.
                 return match err {
                     NetError::Dns(_) => {
                         self.answered.store(true, Ordering::Relaxed);
                         answer
                     }
-                    _ => self.no_answer(answer),
+                    NetError::Timeout => self.timed_out(answer),
+                    _ => answer,
                 };
             }
             Ok(Some(Ok(response))) => response,
@@ -213,10 +216,7 @@ impl Source for Pool {
 
     async fn lookup_signed(&self, name: &str, rtype: RecordType) -> Signed {
         if self.dead.load(Ordering::Relaxed) {
-            return Signed::Failed(format!(
-                "timed out (the resolver did not answer an earlier query within {} s)",
-                self.timeout.as_secs_f64()
-            ));
+            return Signed::Failed(self.not_asked());
         }
         let name = match Name::from_str_relaxed(name) {
             Ok(name) => name,
@@ -227,10 +227,11 @@ impl Source for Pool {
         let mut responses = self.pool.lookup(Query::query(name, rtype), options);
         let first = tokio::time::timeout(self.timeout * 2, responses.next()).await;
         let response = match first {
-            Err(_) | Ok(None) => {
-                self.no_answer(Answer::Failed(String::new()));
+            Err(_) => {
+                self.timed_out(Answer::Failed(String::new()));
                 return Signed::Failed("timed out".into());
             }
+            Ok(None) => return Signed::Failed("the resolver pool gave no response".into()),
             Ok(Some(Err(NetError::Dns(DnsError::NoRecordsFound(no))))) => {
                 self.answered.store(true, Ordering::Relaxed);
                 return match no.response_code {
@@ -247,10 +248,12 @@ impl Source for Pool {
                     Answer::Failed(why) => why,
                     other => format!("{other:?}"),
                 };
-                if matches!(err, NetError::Dns(_)) {
-                    self.answered.store(true, Ordering::Relaxed);
-                } else {
-                    self.no_answer(Answer::Failed(String::new()));
+                match err {
+                    NetError::Dns(_) => self.answered.store(true, Ordering::Relaxed),
+                    NetError::Timeout => {
+                        self.timed_out(Answer::Failed(String::new()));
+                    }
+                    _ => {}
                 }
                 return Signed::Failed(why);
             }
@@ -267,12 +270,21 @@ impl Source for Pool {
 }
 
 impl Pool {
-    /// A query got no answer at all: if the resolver never answered, it is dead.
-    fn no_answer(&self, answer: Answer<Rr>) -> Answer<Rr> {
+    /// A query timed out: if the resolver never answered, it is dead.
+    fn timed_out(&self, answer: Answer<Rr>) -> Answer<Rr> {
         if !self.answered.load(Ordering::Relaxed) {
             self.dead.store(true, Ordering::Relaxed);
         }
         answer
+    }
+
+    /// Why a query was not sent to a dead resolver: what happened, and when.
+    fn not_asked(&self) -> String {
+        format!(
+            "not asked: an earlier query to {} timed out after {} s, and it has never answered",
+            self.described,
+            self.timeout.as_secs_f64()
+        )
     }
 }
 
@@ -377,6 +389,13 @@ impl Dns {
             Answer::NoData => lines.push(format!("A: NOERROR, no {rtype} record")),
             Answer::Failed(why) => lines.push(format!("A: no answer: {why}")),
         }
+        let answer = match cname_loop(&fqdn, rtype, answer.records()) {
+            Some(why) => {
+                lines.push(format!("A: no answer: {why}"));
+                Answer::Failed(why)
+            }
+            None => answer,
+        };
         let answer = answer.map(|records| {
             records
                 .into_iter()
@@ -504,6 +523,45 @@ impl Dns {
     }
 }
 
+/// Longest CNAME chain followed inside one answer (RFC 1034 §3.6.2 wants none at all;
+/// resolvers cap theirs around 8–16).
+const MAX_CNAME_CHAIN: usize = 16;
+
+/// Whether the CNAME chain an answer holds for `name` loops (or runs longer than
+/// [`MAX_CNAME_CHAIN`]) before a record of `rtype`: the name then has no answer at all, which
+/// is not the "no such record" of a NODATA. `None` for a CNAME query (its CNAME is the
+/// answer) and for a chain that ends.
+fn cname_loop(name: &str, rtype: RecordType, records: &[Rr]) -> Option<String> {
+    if rtype == RecordType::CNAME {
+        return None;
+    }
+    let mut chain = vec![normal(name)];
+    loop {
+        let at = chain.last()?;
+        if records
+            .iter()
+            .any(|(owner, data)| owner == at && data.record_type() == rtype)
+        {
+            return None;
+        }
+        let next = records.iter().find_map(|(owner, data)| match data {
+            RData::CNAME(target) if owner == at => Some(normal(&target.0.to_string())),
+            _ => None,
+        })?;
+        let looped = chain.contains(&next);
+        chain.push(next);
+        if looped {
+            return Some(format!("CNAME loop: {}", chain.join(" → ")));
+        }
+        if chain.len() > MAX_CNAME_CHAIN {
+            return Some(format!(
+                "CNAME chain longer than {MAX_CNAME_CHAIN} aliases: {} → …",
+                chain[..4].join(" → ")
+            ));
+        }
+    }
+}
+
 /// A `--resolver` server as hickory configures one: UDP, then TCP on the same port.
 pub fn name_server(addr: &SocketAddr) -> NameServerConfig {
     let mut udp = ConnectionConfig::udp();
@@ -559,6 +617,10 @@ fn classify(err: &NetError) -> Answer<Rr> {
         NetError::Dns(DnsError::NoRecordsFound(no)) => Answer::Failed(no.response_code.to_string()),
         NetError::Dns(DnsError::ResponseCode(code)) => Answer::Failed(code.to_string()),
         NetError::Timeout => Answer::Failed("timed out".into()),
+        NetError::Truncated => Answer::Failed(
+            "the answer was truncated (TC) and could not be fetched again over TCP".into(),
+        ),
+        NetError::Proto(err) => Answer::Failed(format!("malformed answer: {err}")),
         other => Answer::Failed(other.to_string()),
     }
 }
@@ -810,9 +872,129 @@ mod tests {
         let again = Instant::now();
         let (answer, exchange) = dns.mx("ref.test").await;
         assert!(
-            matches!(answer, Answer::Failed(ref why) if why.contains("earlier query")),
+            matches!(answer, Answer::Failed(ref why) if why.starts_with("not asked") && why.contains("timed out after 1 s")),
             "{answer:?}"
         );
         assert!(again.elapsed() < Duration::from_millis(100), "{exchange:?}");
+    }
+
+    #[tokio::test]
+    async fn a_cname_loop_is_a_failure_not_nodata() {
+        let dns = Fixture::new()
+            .cname("loop.example.test", "loop.example.test")
+            .cname("alias.example.test", "plain.example.test")
+            .a("plain.example.test", "192.0.2.1")
+            .dns();
+        let (answer, exchange) = dns.mx("loop.example.test").await;
+        assert_eq!(
+            answer,
+            Answer::Failed("CNAME loop: loop.example.test → loop.example.test".into()),
+            "{exchange:?}"
+        );
+        assert_eq!(
+            exchange.lines.last().unwrap(),
+            "A: no answer: CNAME loop: loop.example.test → loop.example.test"
+        );
+        // An alias to a name without MX is an honest NODATA.
+        assert_eq!(dns.mx("alias.example.test").await.0, Answer::NoData);
+        // Asked for the CNAME itself, the self-alias is the answer.
+        assert_eq!(
+            dns.cname("loop.example.test").await.0,
+            Answer::Records(vec!["loop.example.test".into()])
+        );
+        let two = [
+            (
+                "a".to_string(),
+                RData::CNAME(hickory_resolver::proto::rr::rdata::CNAME(
+                    Name::from_ascii("b.").unwrap(),
+                )),
+            ),
+            (
+                "b".to_string(),
+                RData::CNAME(hickory_resolver::proto::rr::rdata::CNAME(
+                    Name::from_ascii("a.").unwrap(),
+                )),
+            ),
+        ];
+        assert_eq!(
+            cname_loop("a.", RecordType::MX, &two).as_deref(),
+            Some("CNAME loop: a → b → a")
+        );
+    }
+
+    /// A hostile resolver in-process on 127.0.100.207 (an ephemeral port, nothing on TCP):
+    /// `first` answers the first query (`None`: silence), every later query gets a proper
+    /// empty NOERROR answer.
+    fn hostile_resolver(first: fn(&[u8]) -> Option<Vec<u8>>) -> SocketAddr {
+        let socket = std::net::UdpSocket::bind("127.0.100.207:0").expect("bind 127.0.100.207");
+        let addr = socket.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 1500];
+            let mut first_done = false;
+            while let Ok((n, peer)) = socket.recv_from(&mut buf) {
+                let query = &buf[..n];
+                let out = if first_done {
+                    Some(empty_answer(query, 0))
+                } else {
+                    first_done = true;
+                    first(query)
+                };
+                if let Some(out) = out {
+                    let _ = socket.send_to(&out, peer);
+                }
+            }
+        });
+        addr
+    }
+
+    /// The query turned into an answer with no records and these extra header flags.
+    fn empty_answer(query: &[u8], flags: u16) -> Vec<u8> {
+        let mut out = query.to_vec();
+        let header = 0x8400u16 | flags;
+        out[2..4].copy_from_slice(&header.to_be_bytes());
+        out[6..12].fill(0);
+        // Drop any EDNS OPT record the query carried (ARCOUNT is zeroed above).
+        let mut at = 12;
+        while at < out.len() && out[at] != 0 {
+            at += 1 + out[at] as usize;
+        }
+        out.truncate((at + 5).min(out.len()));
+        out
+    }
+
+    #[tokio::test]
+    async fn a_malformed_first_answer_does_not_silence_the_resolver() {
+        // Says one answer follows, sends none: a message cut in its middle.
+        let addr = hostile_resolver(|query| {
+            let mut out = empty_answer(query, 0);
+            out[6..8].copy_from_slice(&1u16.to_be_bytes());
+            out.extend([0xc0, 0x0c, 0x00]);
+            Some(out)
+        });
+        let dns = Dns::new(&[addr], Duration::from_secs(2)).unwrap();
+        let (answer, exchange) = dns.txt("bad.example.test").await;
+        assert!(
+            matches!(&answer, Answer::Failed(why) if why.starts_with("malformed answer")),
+            "{answer:?}"
+        );
+        assert!(
+            exchange.lines[1].contains("malformed answer"),
+            "{exchange:?}"
+        );
+        let (answer, exchange) = dns.txt("good.example.test").await;
+        assert_eq!(answer, Answer::NoData, "{exchange:?}");
+    }
+
+    #[tokio::test]
+    async fn a_truncated_first_answer_with_tcp_refused_does_not_silence_the_resolver() {
+        let addr = hostile_resolver(|query| Some(empty_answer(query, 0x0200)));
+        let dns = Dns::new(&[addr], Duration::from_secs(2)).unwrap();
+        let (answer, exchange) = dns.txt("big.example.test").await;
+        assert!(
+            matches!(&answer, Answer::Failed(why) if why.contains("truncated (TC)")),
+            "{answer:?} {exchange:?}"
+        );
+        let (answer, exchange) = dns.txt("good.example.test").await;
+        assert_eq!(answer, Answer::NoData, "{exchange:?}");
     }
 }

@@ -102,6 +102,9 @@ impl OpenFailureKind {
             OpenFailureKind::StartTlsRefused(refusal) => {
                 format!("STARTTLS refused (also after one retry): {refusal}")
             }
+            OpenFailureKind::StartTlsHandshake(err) if err.is_timeout() => format!(
+                "the server accepted STARTTLS, then went silent: {err} (we could not tell whether its TLS works)"
+            ),
             OpenFailureKind::StartTlsHandshake(err) => format!("STARTTLS handshake failed: {err}"),
             OpenFailureKind::Broken(err) => format!("session broke during its opening: {err}"),
         }

@@ -48,4 +48,10 @@ impl ProbeError {
         matches!(self, ProbeError::Refused | ProbeError::Connect(_))
             || matches!(self, ProbeError::Timeout { during, .. } if during == "connect")
     }
+
+    /// Whether nothing came in time: silence says nothing about what the server would have
+    /// answered, so it is never a finding on its own (`error`, not `fail`).
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, ProbeError::Timeout { .. })
+    }
 }

@@ -64,6 +64,9 @@ pub enum Fake {
     Busy,
     /// Greets properly, then stops answering after EHLO.
     MuteAfterEhlo,
+    /// Speaks the protocol of its port (SMTP on 25/587, IMAP on 143, POP3 on 110), offers
+    /// STARTTLS/STLS, says yes to it, then sends nothing: no ServerHello ever comes.
+    SilentAfterStartTls,
 }
 
 /// Starts a fake server on `addr` (in a background thread that lives as long as the test).
@@ -77,6 +80,82 @@ pub fn spawn_fake(addr: &str, fake: Fake) -> SocketAddr {
         }
     });
     local
+}
+
+/// What a [`Fake::SilentAfterStartTls`] server answers to one command line; `None` after the
+/// go-ahead for TLS (from then on it stays silent).
+fn silent_tls_answer(port: u16, line: &str) -> Option<String> {
+    let upper = line.to_ascii_uppercase();
+    match port {
+        143 => {
+            let (tag, command) = upper.split_once(' ').unwrap_or((&upper, ""));
+            let tag = &line[..tag.len()];
+            Some(match command.trim() {
+                "CAPABILITY" => {
+                    format!("* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\n{tag} OK done\r\n")
+                }
+                "STARTTLS" => return None,
+                "LOGOUT" => format!("* BYE bye\r\n{tag} OK done\r\n"),
+                _ => format!("{tag} BAD unknown\r\n"),
+            })
+        }
+        110 => Some(match upper.trim() {
+            "CAPA" => "+OK\r\nSTLS\r\nUSER\r\n.\r\n".into(),
+            "STLS" => return None,
+            "QUIT" => "+OK bye\r\n".into(),
+            _ => "-ERR unknown\r\n".into(),
+        }),
+        _ => Some(match upper.split(' ').next().unwrap_or("").trim() {
+            "EHLO" => "250-fake.example.test\r\n250 STARTTLS\r\n".into(),
+            "HELO" | "RSET" | "NOOP" => "250 ok\r\n".into(),
+            "STARTTLS" => return None,
+            "QUIT" => "221 bye\r\n".into(),
+            _ => "502 5.5.2 unknown\r\n".into(),
+        }),
+    }
+}
+
+fn serve_silent_after_start_tls(mut stream: TcpStream) {
+    let port = stream.local_addr().map(|a| a.port()).unwrap_or(25);
+    let greeting: &[u8] = match port {
+        143 => b"* OK fake IMAP ready\r\n",
+        110 => b"+OK fake POP3 ready\r\n",
+        _ => b"220 fake.example.test ESMTP\r\n",
+    };
+    if stream.write_all(greeting).is_err() {
+        return;
+    }
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if !matches!(std::io::BufRead::read_line(&mut reader, &mut line), Ok(n) if n > 0) {
+            return;
+        }
+        let command = line.trim_end();
+        match silent_tls_answer(port, command) {
+            Some(answer) => {
+                if stream.write_all(answer.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            None => {
+                let go_ahead = match port {
+                    143 => format!(
+                        "{} OK Begin TLS negotiation now\r\n",
+                        command.split(' ').next().unwrap_or("")
+                    ),
+                    110 => "+OK Begin TLS negotiation\r\n".into(),
+                    _ => "220 2.0.0 Ready to start TLS\r\n".into(),
+                };
+                let _ = stream.write_all(go_ahead.as_bytes());
+                // The ClientHello is read and never answered.
+                let mut buf = [0u8; 4096];
+                while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+                return;
+            }
+        }
+    }
 }
 
 fn serve(mut stream: TcpStream, fake: Fake) {
@@ -108,6 +187,7 @@ fn serve(mut stream: TcpStream, fake: Fake) {
             }
             while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
         }
+        Fake::SilentAfterStartTls => serve_silent_after_start_tls(stream),
     }
 }
 

@@ -120,5 +120,11 @@ mod tests {
             after: std::time::Duration::from_secs(1),
         };
         assert!(judge(Err(&failure(OpenFailureKind::NoGreeting(timeout)))).is_none());
+        // `OK Begin TLS`, then no ServerHello: silence, not a broken TLS.
+        let handshake = ProbeError::Timeout {
+            during: "TLS handshake".into(),
+            after: std::time::Duration::from_secs(2),
+        };
+        assert!(judge(Err(&failure(OpenFailureKind::StartTlsHandshake(handshake)))).is_none());
     }
 }

@@ -45,9 +45,12 @@ pub fn judge(outcome: Result<&Session, &OpenFailure>) -> Option<Verdict> {
                 OpenFailureKind::StartTlsRefused(reply) => {
                     Verdict::fail(format!("STARTTLS refused, also after one retry: {reply}"))
                 }
-                OpenFailureKind::StartTlsHandshake(err) => Verdict::fail(format!(
-                    "the TLS handshake after STARTTLS failed: {err} (a server that only speaks TLS 1.0/1.1 fails here too)"
-                )),
+                // Silence after `220 Ready to start TLS` is not a finding (generic error).
+                OpenFailureKind::StartTlsHandshake(err) if !err.is_timeout() => {
+                    Verdict::fail(format!(
+                        "the TLS handshake after STARTTLS failed: {err} (a server that only speaks TLS 1.0/1.1 fails here too)"
+                    ))
+                }
                 // Only a permanent refusal of the EHLO *after* the handshake is about TLS; one
                 // before it, or a temporary one, says nothing about STARTTLS (error).
                 OpenFailureKind::HelloRefused(reply)
@@ -144,6 +147,16 @@ mod tests {
             evidence: vec!["* TLS handshake complete: TLSv1.3 ...".into()],
         };
         assert!(judge(Err(&after_tls_busy)).is_none());
+    }
+
+    #[test]
+    fn silence_after_ready_to_start_tls_is_left_to_the_generic_verdict() {
+        let silent = OpenFailureKind::StartTlsHandshake(ProbeError::Timeout {
+            during: "TLS handshake".into(),
+            after: std::time::Duration::from_secs(2),
+        });
+        assert!(silent.describe().contains("went silent"));
+        assert!(judge(Err(&failure(silent))).is_none());
     }
 
     #[test]

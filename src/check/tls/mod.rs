@@ -470,7 +470,7 @@ pub fn classify<'a>(failure: OpenFailure) -> Observed<'a> {
         | OpenFailureKind::StartTlsNotOffered
         | OpenFailureKind::StartTlsRefused(_) => Observed::NoTls,
         OpenFailureKind::ImplicitTls(ref err) | OpenFailureKind::StartTlsHandshake(ref err)
-            if !matches!(err, ProbeError::Timeout { .. }) =>
+            if !err.is_timeout() =>
         {
             Observed::HandshakeFailed(err.clone(), failure.evidence)
         }
