@@ -20,21 +20,16 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::check::{
-    Check, Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
+    Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
     TargetMemo, Verdict,
 };
-use crate::outcome::{Category, CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
+use crate::outcome::{Category, CheckResult, Report, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
 use crate::probe::smtp::Session;
 use crate::target::{ResolvedTarget, resolve};
 
-/// A check chosen for the run, with the scenario's severity for it.
-#[derive(Clone, Copy)]
-pub struct SelectedCheck {
-    pub check: &'static dyn Check,
-    pub severity: Severity,
-}
+pub use crate::scenario::SelectedCheck;
 
 /// Everything a run needs besides the targets.
 pub struct RunConfig {
@@ -433,7 +428,8 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::check::CheckInfo;
+    use crate::check::{Check, CheckInfo};
+    use crate::outcome::Severity;
     use crate::probe::conn::Conn;
     use crate::probe::dns::fixture::Fixture;
 

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::error::Location;
-use crate::check::{CustomSpec, Role, Settings};
+use crate::check::{Check, CustomSpec, Role, Settings};
 use crate::outcome::Severity;
-use crate::runner::SelectedCheck;
 
 /// One scenario file (or built-in profile), validated against the check catalog.
 #[derive(Clone, Debug)]
@@ -189,6 +188,13 @@ impl SettingsPatch {
             settings.dnsbl = zones.clone();
         }
     }
+}
+
+/// A check chosen for the run, with the scenario's severity for it.
+#[derive(Clone, Copy)]
+pub struct SelectedCheck {
+    pub check: &'static dyn Check,
+    pub severity: Severity,
 }
 
 /// What a run does: the scenarios and `--only`/`--skip` combined.
