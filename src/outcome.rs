@@ -312,8 +312,9 @@ impl TargetReport {
 pub struct Report {
     pub schema: String,
     pub tool: Tool,
-    /// RFC 3339, UTC.
-    pub started_at: String,
+    /// RFC 3339 on the wire, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: time::OffsetDateTime,
     pub duration_ms: u64,
     pub targets: Vec<TargetReport>,
 }
@@ -342,6 +343,36 @@ pub fn millis(duration: Duration) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn started_at_is_rfc3339_on_the_wire() {
+        let report = Report {
+            schema: REPORT_SCHEMA.into(),
+            tool: Tool::this(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00.25 UTC),
+            duration_ms: 0,
+            targets: vec![],
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["started_at"], "2026-11-22T10:00:00.25Z");
+        let back: Report = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, report);
+        // Another offset is the same instant; a date without one is refused.
+        let mut other = json.clone();
+        other["started_at"] = "2026-11-22T11:30:00.25+01:30".into();
+        let other: Report = serde_json::from_value(other).unwrap();
+        assert_eq!(other.started_at, report.started_at);
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-22T10:00:00Z",
+            "2026-11-22T10:00:00",
+        ] {
+            let mut broken = json.clone();
+            broken["started_at"] = bad.into();
+            assert!(serde_json::from_value::<Report>(broken).is_err(), "{bad}");
+        }
+    }
 
     fn result(severity: Severity, status: Status) -> CheckResult {
         CheckResult {

@@ -99,9 +99,7 @@ pub async fn run_jobs(
     parallel_targets: usize,
     on_target_done: Option<OnTargetDone<'_>>,
 ) -> Report {
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let started_at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     let gate = Semaphore::new(parallel_targets.max(1));
     let reports = join_all(jobs.iter().map(|job| async {

@@ -168,17 +168,16 @@ fn title_line(report: &Report, options: &RenderOptions) -> String {
     if let Some(scale) = options.scale {
         parts.push(format!("{} {scale}", lang.tr("grades out of", "notes sur")));
     }
-    if let Some(when) = started(&report.started_at) {
-        parts.push(when);
-    }
+    parts.push(started(report.started_at));
     parts.join(" · ")
 }
 
-/// `2026-11-22T10:00:03Z` → `2026-11-22 10:00 UTC`.
-pub(super) fn started(rfc3339: &str) -> Option<String> {
-    let (date, time) = rfc3339.split_once('T')?;
-    let minutes = time.get(..5)?;
-    Some(format!("{date} {minutes} UTC"))
+/// `2026-11-22 10:00 UTC`: when the run started, to the minute.
+pub(super) fn started(when: time::OffsetDateTime) -> String {
+    let when = when.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    when.format(format)
+        .unwrap_or_else(|_| when.unix_timestamp().to_string())
 }
 
 /// The failing checks of a target, most severe first, as many as fit in `room` columns.
@@ -332,7 +331,7 @@ mod tests {
         Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:03Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:03 UTC),
             duration_ms: 4200,
             targets: vec![alice, bob, chloe],
         }

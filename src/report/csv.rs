@@ -112,7 +112,7 @@ mod tests {
         let report = Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:00Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
             duration_ms: 1,
             targets: vec![alice, bob],
         };

@@ -201,8 +201,7 @@ impl Page<'_> {
 
     fn header(&mut self, title: &str) {
         let count = self.report.targets.len();
-        let when = super::class::started(&self.report.started_at)
-            .unwrap_or_else(|| self.report.started_at.clone());
+        let when = super::class::started(self.report.started_at);
         let mut facts = vec![esc(&when)];
         if self.class_view() {
             facts.push(format!("{count} {}", self.tr("students", "étudiants")));
@@ -1040,7 +1039,7 @@ mod tests {
         let report = Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:00Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
             duration_ms: 1500,
             targets,
         };

@@ -88,11 +88,11 @@ impl Redactor {
         let Report {
             schema,
             tool,
-            started_at,
+            started_at: _,
             duration_ms: _,
             targets,
         } = &mut report;
-        for text in [schema, &mut tool.name, &mut tool.version, started_at] {
+        for text in [schema, &mut tool.name, &mut tool.version] {
             self.in_place(text);
         }
         for target in targets {
@@ -186,7 +186,7 @@ mod tests {
         let report = Report {
             schema: "s".into(),
             tool: Tool::this(),
-            started_at: "t".into(),
+            started_at: time::OffsetDateTime::UNIX_EPOCH,
             duration_ms: 0,
             targets: vec![TargetReport::new(
                 "s3cret".into(),
