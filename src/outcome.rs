@@ -148,6 +148,100 @@ impl fmt::Display for Category {
     }
 }
 
+/// What was spoken on an endpoint: the protocol and how TLS came in (SPEC "Results":
+/// `smtp`, `smtp+starttls`, `smtps`, and the same for `imap` and `pop3`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transport {
+    Smtp,
+    SmtpStarttls,
+    Smtps,
+    Imap,
+    ImapStarttls,
+    Imaps,
+    Pop3,
+    Pop3Starttls,
+    Pop3s,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 9] = [
+        Transport::Smtp,
+        Transport::SmtpStarttls,
+        Transport::Smtps,
+        Transport::Imap,
+        Transport::ImapStarttls,
+        Transport::Imaps,
+        Transport::Pop3,
+        Transport::Pop3Starttls,
+        Transport::Pop3s,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Smtp => "smtp",
+            Transport::SmtpStarttls => "smtp+starttls",
+            Transport::Smtps => "smtps",
+            Transport::Imap => "imap",
+            Transport::ImapStarttls => "imap+starttls",
+            Transport::Imaps => "imaps",
+            Transport::Pop3 => "pop3",
+            Transport::Pop3Starttls => "pop3+starttls",
+            Transport::Pop3s => "pop3s",
+        }
+    }
+}
+
+/// Where a result was observed: an address, a port and what was spoken there. On the wire it
+/// is the string `203.0.113.10:587/smtp+starttls` (`[2001:db8::1]:25/smtp` for IPv6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub address: std::net::SocketAddr,
+    pub transport: Transport,
+}
+
+impl Endpoint {
+    /// `587/smtp+starttls`: the endpoint without its address, for a report that names the
+    /// host once.
+    pub fn port_label(&self) -> String {
+        format!("{}/{}", self.address.port(), self.transport.as_str())
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.transport.as_str())
+    }
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Endpoint, String> {
+        let bad = || format!("`{text}` is not an endpoint (address:port/protocol)");
+        let (address, protocol) = text.rsplit_once('/').ok_or_else(bad)?;
+        Ok(Endpoint {
+            address: address.parse().map_err(|_| bad())?,
+            transport: Transport::ALL
+                .into_iter()
+                .find(|t| t.as_str() == protocol)
+                .ok_or_else(bad)?,
+        })
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Endpoint, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// One check's verdict on one endpoint (or on the target's DNS, where `endpoint` is `None`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -155,8 +249,9 @@ pub struct CheckResult {
     pub title: String,
     pub category: Category,
     pub severity: Severity,
-    /// `host:port/proto`, e.g. `127.0.0.10:587/smtp+starttls`; `None` for DNS checks.
-    pub endpoint: Option<String>,
+    /// `address:port/proto` on the wire, e.g. `127.0.0.10:587/smtp+starttls`; `None` for DNS
+    /// checks.
+    pub endpoint: Option<Endpoint>,
     pub status: Status,
     /// One line saying what was observed.
     pub message: String,
@@ -345,6 +440,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn endpoints_are_the_same_strings_on_the_wire() {
+        for text in [
+            "203.0.113.10:587/smtp+starttls",
+            "[2001:db8::1]:25/smtp",
+            "127.0.0.1:993/imaps",
+            "127.0.0.1:110/pop3",
+        ] {
+            let endpoint: Endpoint = text.parse().unwrap();
+            assert_eq!(endpoint.to_string(), text);
+            let json = serde_json::to_value(endpoint).unwrap();
+            assert_eq!(json, text);
+            assert_eq!(serde_json::from_value::<Endpoint>(json).unwrap(), endpoint);
+        }
+        let endpoint: Endpoint = "[2001:db8::1]:25/smtp".parse().unwrap();
+        assert_eq!(endpoint.port_label(), "25/smtp");
+        for bad in [
+            "",
+            "dns",
+            "mail.example:25/smtp",
+            "192.0.2.1/smtp",
+            "192.0.2.1:25/http",
+        ] {
+            assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn started_at_is_rfc3339_on_the_wire() {
         let report = Report {
             schema: REPORT_SCHEMA.into(),
@@ -413,7 +535,7 @@ mod tests {
     fn unreachable_means_no_port_told_anything() {
         let on_port = |status, evidence: &[&str]| {
             let mut r = result(Severity::High, status);
-            r.endpoint = Some("192.0.2.1:25/smtp".into());
+            r.endpoint = Some("192.0.2.1:25/smtp".parse().unwrap());
             r.evidence = evidence.iter().map(|l| (*l).to_string()).collect();
             r
         };

@@ -315,7 +315,7 @@ async fn run_group(
             .endpoint
             .as_ref()
             .map(|e| e.label(group.stage))
-            .or_else(|| verdict.endpoint.clone());
+            .or(verdict.endpoint);
         results.push((
             *index,
             group.endpoint.clone(),
@@ -343,7 +343,7 @@ async fn tidy(slot: &mut SessionSlot, before: Option<crate::probe::transcript::M
 
 pub(crate) fn to_result(
     selected: SelectedCheck,
-    endpoint: Option<String>,
+    endpoint: Option<crate::outcome::Endpoint>,
     verdict: Verdict,
     started: Instant,
 ) -> CheckResult {

@@ -283,7 +283,7 @@ mod tests {
             title: "t".into(),
             category: Category::Smtp,
             severity,
-            endpoint: Some("192.0.2.1:25/smtp".into()),
+            endpoint: Some("192.0.2.1:25/smtp".parse().unwrap()),
             status,
             message: message.into(),
             evidence: vec![],

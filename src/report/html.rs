@@ -657,7 +657,7 @@ impl Page<'_> {
             let first = entry[0];
             let endpoints: Vec<String> = entry
                 .iter()
-                .map(|r| format!("<code>{}</code>", esc(labels.label(r))))
+                .map(|r| format!("<code>{}</code>", esc(&labels.label(r))))
                 .collect();
             let _ = writeln!(
                 self.html,
@@ -681,7 +681,7 @@ impl Page<'_> {
             for entry in &entries {
                 let first = entry[0];
                 if first.status != Status::Pass && !first.evidence.is_empty() {
-                    self.evidence(first, labels.label(first));
+                    self.evidence(first, &labels.label(first));
                 }
             }
         }
@@ -1026,7 +1026,7 @@ mod tests {
             title: format!("title of {id}"),
             category: Category::Smtp,
             severity: Severity::High,
-            endpoint: Some("192.0.2.1:25/smtp".into()),
+            endpoint: Some("192.0.2.1:25/smtp".parse().unwrap()),
             status,
             message: message.into(),
             evidence: vec!["C: EHLO [192.0.2.2]".into(), format!("S: 250 {message}")],

@@ -114,8 +114,7 @@ fn testcase(result: &CheckResult) -> TestCase {
         result.id,
         result
             .endpoint
-            .as_deref()
-            .unwrap_or_else(|| super::no_endpoint(result))
+            .map_or_else(|| super::no_endpoint(result).to_owned(), |e| e.to_string())
     ));
     let time = Duration::milliseconds(i64::try_from(result.duration_ms).unwrap_or(i64::MAX));
     let severity = result.severity.as_str();

@@ -104,7 +104,7 @@ pub(crate) mod tests {
             title: "VRFY does not reveal mailboxes".into(),
             category: Category::Smtp,
             severity: Severity::Medium,
-            endpoint: endpoint.map(Into::into),
+            endpoint: endpoint.map(|e| e.parse().unwrap()),
             status: Status::Pass,
             message: "m".into(),
             evidence: vec![],

@@ -289,7 +289,7 @@ impl Page<'_> {
     fn results(&mut self, results: &[&CheckResult], labels: &EndpointLabels) {
         let columns = Columns::of(results, labels);
         for result in results {
-            self.result(result, labels.label(result), &columns);
+            self.result(result, &labels.label(result), &columns);
         }
     }
 
@@ -413,7 +413,7 @@ impl Columns {
             .unwrap_or(0);
         let endpoint = results
             .iter()
-            .map(|r| width(&printable(labels.label(r))))
+            .map(|r| width(&printable(&labels.label(r))))
             .max()
             .unwrap_or(0);
         let message_column = ID_COLUMN + id + 2 + endpoint + 2;
@@ -503,7 +503,7 @@ mod tests {
             title: "t".into(),
             category: Category::Smtp,
             severity: Severity::High,
-            endpoint: Some("203.0.113.10:25/smtp".into()),
+            endpoint: Some("203.0.113.10:25/smtp".parse().unwrap()),
             status,
             message: message.into(),
             evidence: (1..=9).map(|i| format!("S: 250-line {i}")).collect(),

@@ -14,19 +14,19 @@ impl EndpointLabels {
         let mut hosts = target
             .results
             .iter()
-            .filter_map(|r| r.endpoint.as_deref().map(split_host));
+            .filter_map(|r| r.endpoint.map(|e| e.address.ip()));
         let single_host = match hosts.next() {
-            Some((first, _)) => hosts.all(|(host, _)| host == first),
+            Some(first) => hosts.all(|host| host == first),
             None => true,
         };
         EndpointLabels { single_host }
     }
 
-    pub(crate) fn label<'a>(&self, result: &'a CheckResult) -> &'a str {
-        match result.endpoint.as_deref() {
-            None => no_endpoint(result),
-            Some(endpoint) if self.single_host => split_host(endpoint).1,
-            Some(endpoint) => endpoint,
+    pub(crate) fn label(&self, result: &CheckResult) -> String {
+        match result.endpoint {
+            None => no_endpoint(result).to_owned(),
+            Some(endpoint) if self.single_host => endpoint.port_label(),
+            Some(endpoint) => endpoint.to_string(),
         }
     }
 }
@@ -35,20 +35,6 @@ impl EndpointLabels {
 /// category otherwise (a target-level check such as `e2e.dkim`).
 pub(crate) fn no_endpoint(result: &CheckResult) -> &'static str {
     result.category.as_str()
-}
-
-/// `203.0.113.10:25/smtp` → (`203.0.113.10`, `25/smtp`); `[2001:db8::1]:25/smtp` →
-/// (`[2001:db8::1]`, `25/smtp`). Anything else is all host, so it is shown in full.
-fn split_host(endpoint: &str) -> (&str, &str) {
-    let address = endpoint
-        .split_once('/')
-        .map_or(endpoint, |(address, _)| address);
-    match address.rsplit_once(':') {
-        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
-            (host, &endpoint[host.len() + 1..])
-        }
-        _ => (endpoint, endpoint),
-    }
 }
 
 /// `87.5/100`, or `n/a` when nothing weighed anything.
@@ -222,7 +208,7 @@ mod tests {
             ],
         );
         let labels = EndpointLabels::of(&one);
-        let shown: Vec<&str> = one.results.iter().map(|r| labels.label(r)).collect();
+        let shown: Vec<String> = one.results.iter().map(|r| labels.label(r)).collect();
         // A result without endpoint shows its category: `dns` for DNS checks.
         assert_eq!(shown, ["25/smtp", "587/smtp+starttls", "smtp", "dns"]);
 
@@ -236,13 +222,8 @@ mod tests {
             ],
         );
         let labels = EndpointLabels::of(&two);
-        let shown: Vec<&str> = two.results.iter().map(|r| labels.label(r)).collect();
+        let shown: Vec<String> = two.results.iter().map(|r| labels.label(r)).collect();
         assert_eq!(shown, ["203.0.113.10:25/smtp", "[2001:db8::10]:25/smtp"]);
-        assert_eq!(
-            split_host("[2001:db8::10]:25/smtp"),
-            ("[2001:db8::10]", "25/smtp")
-        );
-        assert_eq!(split_host("weird"), ("weird", "weird"));
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub fn check(
         title: format!("title of {id}"),
         category,
         severity,
-        endpoint: endpoint.map(Into::into),
+        endpoint: endpoint.map(|e| e.parse().expect("a fixture endpoint")),
         status,
         message: message.into(),
         evidence: vec![],
