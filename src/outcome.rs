@@ -242,6 +242,64 @@ impl<'de> Deserialize<'de> for Endpoint {
     }
 }
 
+/// How to fix a result, and whose text it is: the check's generic catalog fix (which
+/// `--lang` may translate) or one the check wrote for this very server (kept as written: it
+/// says more). The JSON holds only the text; a fix read back from JSON counts as the check's
+/// own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub text: String,
+    pub from_catalog: bool,
+}
+
+impl Fix {
+    pub fn catalog(text: &str) -> Fix {
+        Fix {
+            text: text.to_owned(),
+            from_catalog: true,
+        }
+    }
+
+    pub fn own(text: impl Into<String>) -> Fix {
+        Fix {
+            text: text.into(),
+            from_catalog: false,
+        }
+    }
+}
+
+impl std::ops::Deref for Fix {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<&str> for Fix {
+    fn from(text: &str) -> Fix {
+        Fix::own(text)
+    }
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for Fix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fix, D::Error> {
+        String::deserialize(deserializer).map(Fix::own)
+    }
+}
+
 /// One check's verdict on one endpoint (or on the target's DNS, where `endpoint` is `None`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -259,7 +317,7 @@ pub struct CheckResult {
     /// credentials already redacted.
     pub evidence: Vec<String>,
     /// How to fix a `fail`/`warn`/`error`; `None` on `pass` and `skip`.
-    pub fix: Option<String>,
+    pub fix: Option<Fix>,
     pub duration_ms: u64,
 }
 

@@ -23,7 +23,7 @@ use crate::check::{
     Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
     TargetMemo, Verdict,
 };
-use crate::outcome::{Category, CheckResult, Report, Status, TargetReport, Tool, millis};
+use crate::outcome::{Category, CheckResult, Fix, Report, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
 use crate::probe::smtp::Session;
@@ -350,8 +350,10 @@ pub(crate) fn to_result(
     let info = selected.check.info();
     let fix = match verdict.status {
         Status::Pass | Status::Skip => None,
-        Status::Fail | Status::Warn => Some(verdict.fix.unwrap_or_else(|| info.fix.to_string())),
-        Status::Error => verdict.fix,
+        Status::Fail | Status::Warn => {
+            Some(verdict.fix.map_or_else(|| Fix::catalog(info.fix), Fix::own))
+        }
+        Status::Error => verdict.fix.map(Fix::own),
     };
     CheckResult {
         id: info.id.into(),

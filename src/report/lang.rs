@@ -119,8 +119,8 @@ fn localized(report: &Report, lang: Lang) -> Report {
         };
         let (title, fix) = check_texts(info, lang);
         result.title = title.to_owned();
-        if result.fix.as_deref() == Some(info.fix) {
-            result.fix = Some(fix.to_owned());
+        if let Some(catalog) = result.fix.as_mut().filter(|f| f.from_catalog) {
+            fix.clone_into(&mut catalog.text);
         }
     }
     report
@@ -140,6 +140,37 @@ pub fn check_texts(info: &CheckInfo, lang: Lang) -> (&'static str, &'static str)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_catalog_fixes_are_translated() {
+        use crate::outcome::{Fix, TargetReport, Tool};
+        let info = crate::check::find("smtp.vrfy.disabled").unwrap().info();
+        let (_, french) = check_texts(info, Lang::Fr);
+        assert_ne!(french, info.fix, "the check has a French fix");
+        let mut generic = crate::report::tests::result(None);
+        generic.fix = Some(Fix::catalog(info.fix));
+        let mut own = generic.clone();
+        own.fix = Some(Fix::own(info.fix));
+        let report = Report {
+            schema: "s".into(),
+            tool: Tool::this(),
+            started_at: time::OffsetDateTime::UNIX_EPOCH,
+            duration_ms: 0,
+            targets: vec![TargetReport::new(
+                "t".into(),
+                None,
+                vec![],
+                vec![generic, own],
+            )],
+        };
+        let fixes: Vec<String> = localized(&report, Lang::Fr).targets[0]
+            .results
+            .iter()
+            .map(|r| r.fix.as_deref().unwrap().to_owned())
+            .collect();
+        // The same words, but only the catalog's are the catalog's.
+        assert_eq!(fixes, [french, info.fix]);
+    }
 
     #[test]
     fn french_counts_agree_in_number() {

@@ -126,7 +126,7 @@ impl Redactor {
                 [id, title, message]
                     .into_iter()
                     .chain(evidence.iter_mut())
-                    .chain(fix.iter_mut())
+                    .chain(fix.iter_mut().map(|fix| &mut fix.text))
                     .for_each(|text| self.in_place(text));
             }
         }
