@@ -460,6 +460,74 @@ impl TargetReport {
     }
 }
 
+/// A class at a glance (`batch`): how many targets came out clean, with failures or
+/// unreachable, and grade statistics over those that have a grade. Computed here once for
+/// every format that shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassStats {
+    pub count: usize,
+    /// Reachable, and no `fail`/`error` result.
+    pub clean: usize,
+    /// Reachable, with a `fail` or `error` result.
+    pub failing: usize,
+    pub unreachable: usize,
+    /// `None` when no target has a grade.
+    pub grades: Option<GradeStats>,
+}
+
+/// Grades out of a scale: mean, median, lowest and highest.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradeStats {
+    pub scale: u16,
+    pub mean: f64,
+    pub median: f64,
+    pub lowest: f64,
+    pub highest: f64,
+}
+
+impl ClassStats {
+    /// The statistics of `report`'s targets, grades out of `scale` (100: the score).
+    pub fn of(report: &Report, scale: u16) -> ClassStats {
+        let targets = &report.targets;
+        let unreachable = targets.iter().filter(|t| t.is_unreachable()).count();
+        let failing = targets
+            .iter()
+            .filter(|t| !t.is_unreachable() && t.results.iter().any(|r| r.status.is_failing()))
+            .count();
+        let mut grades: Vec<f64> = targets
+            .iter()
+            .filter_map(|t| grade(t.score, scale))
+            .collect();
+        grades.sort_by(f64::total_cmp);
+        let grades = (!grades.is_empty()).then(|| {
+            let middle = grades.len() / 2;
+            GradeStats {
+                scale,
+                mean: grades.iter().sum::<f64>() / grades.len() as f64,
+                median: if grades.len().is_multiple_of(2) {
+                    (grades[middle - 1] + grades[middle]) / 2.0
+                } else {
+                    grades[middle]
+                },
+                lowest: grades[0],
+                highest: grades[grades.len() - 1],
+            }
+        });
+        ClassStats {
+            count: targets.len(),
+            clean: targets.len() - unreachable - failing,
+            failing,
+            unreachable,
+            grades,
+        }
+    }
+}
+
+/// A score (out of 100) as a grade out of `scale`, to one decimal.
+pub fn grade(score: Option<f64>, scale: u16) -> Option<f64> {
+    score.map(|score| (score * f64::from(scale) / 10.0).round() / 10.0)
+}
+
 /// One run of mailcheck over one or more targets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -567,6 +635,51 @@ mod tests {
             fix: None,
             duration_ms: 0,
         }
+    }
+
+    #[test]
+    fn class_statistics_are_computed_once_here() {
+        let target = |statuses: &[Status]| {
+            let results = statuses
+                .iter()
+                .map(|&status| {
+                    let mut r = result(Severity::High, status);
+                    r.endpoint = Some("192.0.2.1:25/smtp".parse().unwrap());
+                    r.evidence = vec!["S: 220 hi".into()];
+                    r
+                })
+                .collect();
+            TargetReport::new("t".into(), None, vec![], results)
+        };
+        let mut dead = target(&[Status::Error]);
+        dead.results[0].evidence.clear();
+        let report = Report {
+            schema: REPORT_SCHEMA.into(),
+            tool: Tool::this(),
+            started_at: time::OffsetDateTime::UNIX_EPOCH,
+            duration_ms: 0,
+            targets: vec![
+                target(&[Status::Pass]),               // 20/20
+                target(&[Status::Pass, Status::Fail]), // 10/20
+                target(&[Status::Warn]),               // 10/20
+                dead,                                  // 0/20, unreachable
+            ],
+        };
+        let stats = ClassStats::of(&report, 20);
+        assert_eq!(
+            (stats.count, stats.clean, stats.failing, stats.unreachable),
+            (4, 2, 1, 1)
+        );
+        let grades = stats.grades.unwrap();
+        assert_eq!(
+            (grades.mean, grades.median, grades.lowest, grades.highest),
+            (10.0, 10.0, 0.0, 20.0)
+        );
+        let none = Report {
+            targets: vec![],
+            ..report
+        };
+        assert_eq!(ClassStats::of(&none, 20).grades, None);
     }
 
     #[test]

@@ -23,10 +23,9 @@ use anstyle::{AnsiColor, Style};
 
 use super::text::{Text, truncate, width};
 use super::{
-    Lang, RenderOptions, Reporter, grade, grade_label, has_failures, printable, unreachable_why,
-    worst_failures,
+    Lang, RenderOptions, Reporter, grade, grade_label, printable, unreachable_why, worst_failures,
 };
-use crate::outcome::{Report, TargetReport};
+use crate::outcome::{ClassStats, Report, TargetReport};
 
 pub(super) struct Class;
 
@@ -215,14 +214,13 @@ fn problems(target: &TargetReport, lang: Lang, room: usize) -> String {
 /// The class lines: counts, then grade statistics over the students who have a grade.
 fn class_lines(report: &Report, options: &RenderOptions) -> Vec<String> {
     let lang = options.lang;
-    let count = report.targets.len();
-    let unreachable = report.targets.iter().filter(|t| t.is_unreachable()).count();
-    let failing = report
-        .targets
-        .iter()
-        .filter(|t| has_failures(t) && !t.is_unreachable())
-        .count();
-    let clean = count - unreachable - failing;
+    let ClassStats {
+        count,
+        clean,
+        failing,
+        unreachable,
+        grades,
+    } = ClassStats::of(report, options.scale.unwrap_or(100));
     let mut lines = vec![format!(
         "{count} {} {} {:.1} s: {clean} {}, {failing} {}, {unreachable} {}",
         if count == 1 {
@@ -240,33 +238,19 @@ fn class_lines(report: &Report, options: &RenderOptions) -> Vec<String> {
             lang.tr("unreachable", "injoignables")
         },
     )];
-    let scale = options.scale.unwrap_or(100);
-    let mut grades: Vec<f64> = report
-        .targets
-        .iter()
-        .filter_map(|t| grade(t.score, scale))
-        .collect();
-    if !grades.is_empty() {
-        grades.sort_by(f64::total_cmp);
-        let mean = grades.iter().sum::<f64>() / grades.len() as f64;
-        let middle = grades.len() / 2;
-        let median = if grades.len().is_multiple_of(2) {
-            (grades[middle - 1] + grades[middle]) / 2.0
-        } else {
-            grades[middle]
-        };
-        let label = |value: f64| format!("{value:.1}/{scale}");
+    if let Some(grades) = grades {
+        let label = |value: f64| format!("{value:.1}/{}", grades.scale);
         lines.push(format!(
             "{}: {} {}, {} {}, {} {}, {} {}",
             lang.tr("grades", "notes"),
             lang.tr("mean", "moyenne"),
-            label(mean),
+            label(grades.mean),
             lang.tr("median", "médiane"),
-            label(median),
+            label(grades.median),
             lang.tr("lowest", "minimum"),
-            label(grades[0]),
+            label(grades.lowest),
             lang.tr("highest", "maximum"),
-            label(grades[grades.len() - 1]),
+            label(grades.highest),
         ));
     }
     lines

@@ -20,9 +20,9 @@ use std::io::{self, Write};
 
 use super::{
     CATEGORY_ORDER, EndpointLabels, Lang, RenderOptions, Reporter, SUMMARY_ORDER, badness,
-    category_rank, check_columns, grade, has_failures, printable, unreachable_why, worst_status,
+    category_rank, check_columns, grade, printable, unreachable_why, worst_status,
 };
-use crate::outcome::{Category, CheckResult, Report, Status, TargetReport};
+use crate::outcome::{Category, CheckResult, ClassStats, Report, Status, TargetReport};
 
 pub(super) struct Html;
 
@@ -230,56 +230,38 @@ impl Page<'_> {
 
     /// Mean, median, best and worst grades; students without failure, with, unreachable.
     fn class_figures(&mut self) {
-        let targets = &self.report.targets;
-        let mut grades: Vec<f64> = targets
-            .iter()
-            .filter_map(|t| grade(t.score, self.scale))
-            .collect();
-        grades.sort_by(f64::total_cmp);
-        let unreachable = targets.iter().filter(|t| t.is_unreachable()).count();
-        let failing = targets
-            .iter()
-            .filter(|t| has_failures(t) && !t.is_unreachable())
-            .count();
-        let clean = targets.len() - unreachable - failing;
+        let stats = ClassStats::of(self.report, self.scale);
         let mut cards: Vec<(String, String, &str)> = Vec::new();
-        if !grades.is_empty() {
-            let mean = grades.iter().sum::<f64>() / grades.len() as f64;
-            let middle = grades.len() / 2;
-            let median = if grades.len().is_multiple_of(2) {
-                (grades[middle - 1] + grades[middle]) / 2.0
-            } else {
-                grades[middle]
-            };
+        if let Some(grades) = &stats.grades {
             let out_of = format!("/{}", self.scale);
             cards.push((
-                format!("{mean:.1}<small>{out_of}</small>"),
+                format!("{:.1}<small>{out_of}</small>", grades.mean),
                 self.tr("class mean", "moyenne de la classe").into(),
                 "",
             ));
             cards.push((
-                format!("{median:.1}<small>{out_of}</small>"),
+                format!("{:.1}<small>{out_of}</small>", grades.median),
                 self.tr("median", "médiane").into(),
                 "",
             ));
             cards.push((
-                format!("{:.1} – {:.1}", grades[0], grades[grades.len() - 1]),
+                format!("{:.1} – {:.1}", grades.lowest, grades.highest),
                 self.tr("lowest – highest", "minimum – maximum").into(),
                 "",
             ));
         }
         cards.push((
-            clean.to_string(),
+            stats.clean.to_string(),
             self.tr("without failure", "sans échec").into(),
             "card-good",
         ));
         cards.push((
-            failing.to_string(),
+            stats.failing.to_string(),
             self.tr("with failures", "avec des échecs").into(),
             "card-bad",
         ));
         cards.push((
-            unreachable.to_string(),
+            stats.unreachable.to_string(),
             self.tr("unreachable", "injoignables").into(),
             "card-none",
         ));

@@ -1,6 +1,7 @@
 //! What the formats people read share: endpoint labels, scores and grades, the worst
 //! results first, control characters made visible.
 
+pub use crate::outcome::grade;
 use crate::outcome::{Category, CheckResult, Report, Status, TargetReport};
 
 /// How an endpoint is shown to people: `25/smtp` when every endpoint of the target is on the same
@@ -84,11 +85,6 @@ pub(crate) fn category_rank(category: Category) -> usize {
         .iter()
         .position(|&c| c == category)
         .unwrap_or(CATEGORY_ORDER.len())
-}
-
-/// A score on the `scale` (`--scale 20`: 87.5 → 17.5), one decimal; `None` without a score.
-pub fn grade(score: Option<f64>, scale: u16) -> Option<f64> {
-    score.map(|score| (score * f64::from(scale) / 10.0).round() / 10.0)
 }
 
 /// `17.5/20`, or `87.5/100` without a scale, or `n/a`.
