@@ -22,6 +22,8 @@ pub fn main(cli: Cli) -> u8 {
         Command::Batch(args) => crate::batch::command(*args),
         Command::Explain { id, lang } => explain(&id, lang.into()),
         Command::Validate { files } => validate(&files),
+        Command::Diff(args) => crate::baseline::command(args),
+        Command::Init { file } => crate::init::command(&file),
     }
 }
 
@@ -122,6 +124,18 @@ pub(crate) fn color_wanted(no_color: bool) -> bool {
         && std::io::stdout().is_terminal()
 }
 
+/// What `ci` adds to `default`: a test mailbox is required. Without one the `e2e.*` checks
+/// skip, and a pipeline whose mail stopped flowing would stay green.
+const CI_NEEDS_MAILBOX: &str = "error: the `ci` profile needs a test mailbox: --user USER with \
+     --password-env VAR or --password-file FILE (without one the e2e.* checks would skip and a \
+     broken mail flow would pass); leave them out with --skip 'e2e.*', or use -p default";
+
+/// Whether `scenario` is the built-in `ci` profile or extends it (directly or further up).
+fn uses_ci_profile(scenario: &Scenario) -> bool {
+    scenario.origin == "built-in profile ci"
+        || scenario.extends.as_deref().is_some_and(uses_ci_profile)
+}
+
 /// Connections in flight per target when `--concurrency` does not say.
 pub(crate) const CONNECTIONS_PER_TARGET: usize = 4;
 
@@ -136,6 +150,9 @@ pub(crate) struct Prepared {
     pub secrets: Vec<String>,
     /// DNSSEC trust anchors of `--trust-anchor` (default: the IANA root key).
     pub anchors: Option<crate::probe::dnssec::Anchors>,
+    /// The `ci` profile without a test mailbox: `run` refuses it ([`CI_NEEDS_MAILBOX`]);
+    /// `batch` lets such students skip the e2e checks, as in `default`.
+    pub ci_without_mailbox: bool,
 }
 
 /// Everything `run` and `batch` check about their options before the network: scenarios, the
@@ -184,6 +201,12 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
         plan.settings.dnsbl = options.dnsbl.clone();
     }
     plan.settings.credentials = credentials(options).map_err(|m| format!("error: {m}"))?;
+    let ci_without_mailbox = plan.settings.credentials.is_none()
+        && scenarios.iter().any(uses_ci_profile)
+        && plan
+            .checks
+            .iter()
+            .any(|c| c.check.info().id.starts_with("e2e."));
     let secrets: Vec<String> = plan
         .settings
         .credentials
@@ -200,6 +223,7 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
         },
         secrets,
         anchors,
+        ci_without_mailbox,
     })
 }
 
@@ -243,6 +267,10 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn run_command(args: RunArgs) -> u8 {
     let RunArgs { targets, options } = args;
     let prepared = match prepare(&options) {
+        Ok(prepared) if prepared.ci_without_mailbox => {
+            eprintln!("{CI_NEEDS_MAILBOX}");
+            return exit::USAGE;
+        }
         Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("{message}");

@@ -70,6 +70,48 @@ pub enum Command {
         #[arg(value_name = "SCENARIO.yaml", required = true)]
         files: Vec<PathBuf>,
     },
+    /// Compare two JSON reports: per target and check, what got worse and what got better.
+    #[command(after_help = "Examples:\n  \
+        mailcheck run mail.example.com --json baseline.json\n  \
+        mailcheck run mail.example.com --json today.json; mailcheck diff baseline.json today.json\n  \
+        mailcheck diff baseline.json today.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n\n\
+        Statuses rank pass, skip, warn, error, fail (best first): a result that moved down is\n\
+        worse, up is better. Exit codes: 0 no regression, 1 a result got worse or a new result\n\
+        is fail/error, 2 a file is missing or not a mailcheck report.")]
+    Diff(DiffArgs),
+    /// Write a commented starter scenario that `validate` accepts.
+    #[command(
+        after_help = "Examples:\n  mailcheck init\n  mailcheck init site.yaml\n  \
+        mailcheck init - | less\n\nAn existing FILE is never overwritten."
+    )]
+    Init {
+        /// Where to write it (`-`: stdout).
+        #[arg(value_name = "FILE", default_value = "mailcheck.yaml")]
+        file: PathBuf,
+    },
+}
+
+/// `diff`: the two reports and the output format.
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The baseline: a JSON report (`--json FILE` of an earlier run); `-` reads stdin.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The report to judge against it; `-` reads stdin.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// What goes to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    /// `mailcheck/diff/v1`.
+    Json,
+    /// For a CI job summary or a merge-request comment.
+    Markdown,
 }
 
 #[derive(Args, Debug, Clone)]

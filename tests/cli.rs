@@ -177,3 +177,104 @@ fn an_unresolvable_target_is_an_error_result_not_a_crash() {
         started.elapsed()
     );
 }
+
+#[test]
+fn the_ci_profile_refuses_to_run_without_a_test_mailbox() {
+    // Nothing connects: the refusal comes before the network (a resolver where nothing listens).
+    let base = [
+        "run",
+        "mail.nowhere.test",
+        "--resolver",
+        "127.0.100.54",
+        "--timeout",
+        "1",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["-p", "ci"]);
+    let output = mailcheck(&args);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("the `ci` profile needs a test mailbox: --user USER"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).is_empty());
+
+    // A scenario that extends ci inherits the rule.
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.yaml");
+    std::fs::write(&site, "name: site\nextends: ci\n").unwrap();
+    let mut args = base.to_vec();
+    args.extend(["-s", site.to_str().unwrap()]);
+    assert_eq!(mailcheck(&args).status.code(), Some(2));
+
+    // Without the e2e checks, or with the default profile, it runs (and errors: no DNS).
+    for extra in [&["-p", "ci", "--skip", "e2e.*"][..], &["-p", "default"][..]] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        args.extend(["--only", "dns.a", "--format", "json"]);
+        let output = mailcheck(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{extra:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+/// scripts/need-rust with only the given directory (plus the shell's basics) on PATH.
+fn need_rust(path_dir: &std::path::Path) -> std::process::Output {
+    std::process::Command::new("bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/need-rust"))
+        .env_clear()
+        .env("PATH", format!("{}:/usr/bin:/bin", path_dir.display()))
+        .env("HOME", path_dir)
+        .output()
+        .expect("bash runs")
+}
+
+#[test]
+fn need_rust_says_what_to_run_on_a_machine_without_a_recent_rust() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path();
+    let fake = |name: &str, version: &str| {
+        let path = bin.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\necho '{name} {version}'\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    };
+    let rustup_line =
+        "sh -s -- -y --profile minimal --default-toolchain 1.95 --component rustfmt,clippy";
+
+    // No Rust at all (unless /usr/bin has one, as Debian's too-old package would).
+    if !std::path::Path::new("/usr/bin/rustc").exists() {
+        let output = need_rust(bin);
+        assert_eq!(output.status.code(), Some(1));
+        let said = stderr(&output);
+        assert!(said.contains("not found: rustc cargo"), "{said}");
+        assert!(said.contains(rustup_line), "{said}");
+    }
+
+    // Debian 12's own rustc.
+    fake("rustc", "1.63.0");
+    fake("cargo", "1.65.0");
+    let output = need_rust(bin);
+    assert_eq!(output.status.code(), Some(1));
+    let said = stderr(&output);
+    assert!(said.contains("rustc 1.63.0 is too old"), "{said}");
+    assert!(said.contains(rustup_line), "{said}");
+
+    // 1.95 and later are fine.
+    for version in ["1.95.0", "1.101.2"] {
+        fake("rustc", &format!("{version} (abc 2026-04-14)"));
+        let output = need_rust(bin);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{version}: {}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).contains(&format!("rustc {version}")));
+    }
+}
