@@ -24,6 +24,8 @@ pub fn main(cli: Cli) -> u8 {
         Command::Validate { files } => validate(&files),
         Command::Diff(args) => crate::baseline::command(args),
         Command::Init { file } => crate::init::command(&file),
+        Command::Completions { shell } => crate::shell::completions(shell),
+        Command::Man { dir } => crate::shell::man(dir.as_deref()),
     }
 }
 

@@ -89,6 +89,27 @@ pub enum Command {
         #[arg(value_name = "FILE", default_value = "mailcheck.yaml")]
         file: PathBuf,
     },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        mailcheck completions bash > /etc/bash_completion.d/mailcheck\n  \
+        mailcheck completions zsh > ~/.zfunc/_mailcheck\n  \
+        mailcheck completions fish > ~/.config/fish/completions/mailcheck.fish\n  \
+        mailcheck completions elvish >> ~/.config/elvish/rc.elv\n  \
+        mailcheck completions powershell >> $PROFILE")]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write one page per subcommand to a directory.
+    #[command(after_help = "Examples:\n  \
+        mailcheck man | man -l -\n  \
+        mailcheck man --dir /usr/local/share/man/man1 && mandb -q\n  \
+        man mailcheck-run")]
+    Man {
+        /// Write mailcheck.1 and mailcheck-SUBCOMMAND.1 into DIR (created if needed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// `diff`: the two reports and the output format.

@@ -17,4 +17,5 @@ pub mod report;
 pub mod roster;
 pub mod runner;
 pub mod scenario;
+pub mod shell;
 pub mod target;

@@ -60,11 +60,12 @@ fn write_pages(command: clap::Command, dir: &Path) -> Result<Vec<std::path::Path
             .map_err(|e| format!("cannot render {}: {e}", path.display()))?;
         std::fs::write(&path, page).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         written.push(path);
-        let mut subcommands: Vec<clap::Command> = command
-            .get_subcommands()
-            .filter(|sub| sub.get_name() != "help")
-            .cloned()
-            .collect();
+        // `help` too (the command's page lists it), but not its copies of every subcommand.
+        let mut subcommands: Vec<clap::Command> = if command.get_name() == "help" {
+            Vec::new()
+        } else {
+            command.get_subcommands().cloned().collect()
+        };
         subcommands.reverse();
         for sub in subcommands {
             let stem = format!("{file_stem}-{}", sub.get_name());

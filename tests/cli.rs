@@ -278,3 +278,169 @@ fn need_rust_says_what_to_run_on_a_machine_without_a_recent_rust() {
         assert!(stdout(&output).contains(&format!("rustc {version}")));
     }
 }
+/// Runs `program args...` on `script` written to a file; the shell's own syntax check.
+fn shell_check(program: &str, args: &[&str], script: &str, file: &std::path::Path) {
+    std::fs::write(file, script).unwrap();
+    let checked = std::process::Command::new(program)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{program} is needed to check the completion script ({e}); scripts/test installs it"
+            )
+        });
+    assert!(
+        checked.status.success() && checked.stderr.is_empty(),
+        "{program} {args:?} rejects {}:\n{}",
+        file.display(),
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
+#[test]
+fn completion_scripts_are_valid_for_their_shells() {
+    let dir = tempfile::tempdir().unwrap();
+    let checks: &[(&str, &str, &[&str], &str)] = &[
+        ("bash", "bash", &["-n"], "mailcheck.bash"),
+        ("zsh", "zsh", &["-n"], "_mailcheck"),
+        ("fish", "fish", &["--no-execute"], "mailcheck.fish"),
+        (
+            "elvish",
+            "elvish",
+            &["-compileonly", "-norc"],
+            "mailcheck.elv",
+        ),
+    ];
+    for (shell, program, args, file) in checks {
+        let output = mailcheck(&["completions", shell]);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{shell}: {}",
+            stderr(&output)
+        );
+        let script = stdout(&output);
+        // Every subcommand and a flag of run are offered.
+        for word in [
+            "run",
+            "batch",
+            "diff",
+            "init",
+            "completions",
+            "relay-domain",
+        ] {
+            assert!(script.contains(word), "{shell} script lacks {word}");
+        }
+        // `edit:` exists only in an interactive elvish, which `-compileonly` is not: the
+        // script's one use of it (registering the completer) becomes a variable of our own,
+        // and everything else is compiled as written.
+        let script = if *shell == "elvish" {
+            assert!(script.contains("set edit:completion:arg-completer[mailcheck]"));
+            format!(
+                "var arg-completer = [&]\n{}",
+                script.replace("edit:completion:arg-completer", "arg-completer")
+            )
+        } else {
+            script
+        };
+        shell_check(program, args, &script, &dir.path().join(file));
+    }
+    // PowerShell is not packaged for Debian: at least the script is generated and names us.
+    let output = mailcheck(&["completions", "powershell"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("Register-ArgumentCompleter"));
+    let output = mailcheck(&["completions", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("invalid value 'tcsh'"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// `man -l FILE` rendered as plain text (no pager, fixed width).
+fn render_man(page: &std::path::Path) -> String {
+    let output = std::process::Command::new("man")
+        .arg("-l")
+        .arg(page)
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .env("MANWIDTH", "80")
+        .env("LANG", "C.UTF-8")
+        .output()
+        .expect("man (man-db) is needed to render the pages; scripts/test installs it");
+    assert!(
+        output.status.success(),
+        "man -l {}: {}",
+        page.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let warnings = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        warnings.trim().is_empty(),
+        "man -l {}: {warnings}",
+        page.display()
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn man_pages_render_for_the_command_and_each_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = mailcheck(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let expected = [
+        "batch",
+        "completions",
+        "diff",
+        "explain",
+        "help",
+        "init",
+        "list",
+        "man",
+        "run",
+        "validate",
+    ];
+    let mut wanted: Vec<String> = expected
+        .iter()
+        .map(|s| format!("mailcheck-{s}.1"))
+        .collect();
+    wanted.push("mailcheck.1".into());
+    wanted.sort();
+    assert_eq!(names, wanted);
+    // The paths written are printed, one a line.
+    assert_eq!(stdout(&output).lines().count(), wanted.len());
+
+    let main = render_man(&dir.path().join("mailcheck.1"));
+    for part in [
+        "NAME",
+        "SYNOPSIS",
+        "mailcheck-run(1)",
+        "Checks mail servers",
+    ] {
+        assert!(main.contains(part), "mailcheck.1 lacks {part}:\n{main}");
+    }
+    let run = render_man(&dir.path().join("mailcheck-run.1"));
+    for part in [
+        "mailcheck run",
+        "--relay-domain",
+        "--password-env",
+        "Examples:",
+    ] {
+        assert!(run.contains(part), "mailcheck-run.1 lacks {part}:\n{run}");
+    }
+    // Without --dir: the command's own page on stdout.
+    let output = mailcheck(&["man"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(
+        stdout(&output).contains(".TH mailcheck 1"),
+        "{}",
+        stdout(&output)
+    );
+}
