@@ -444,3 +444,271 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
         stdout(&output)
     );
 }
+
+/// `mailcheck` with `args` and exactly the colour variables given (NO_COLOR, CLICOLOR_FORCE and
+/// CLICOLOR removed from the environment first); stdout is a pipe.
+fn with_color_env(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mailcheck"));
+    command
+        .args(args)
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("CLICOLOR");
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    command.output().expect("the mailcheck binary runs")
+}
+
+#[test]
+fn color_follows_the_flag_then_clicolor_force_then_no_color() {
+    // One DNS check against a resolver where nothing listens: an `error` result, at once.
+    let run = [
+        "run",
+        "mail.nowhere.test",
+        "--resolver",
+        "127.0.100.54",
+        "--timeout",
+        "1",
+        "--only",
+        "dns.a",
+    ];
+    let colored = |extra: &[&str], vars: &[(&str, &str)]| {
+        let mut args = run.to_vec();
+        args.extend(extra);
+        let output = with_color_env(&args, vars);
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert!(stdout(&output).contains("dns.a"), "{}", stdout(&output));
+        stdout(&output).contains('\u{1b}')
+    };
+    assert!(!colored(&[], &[]), "a pipe gets no colours by default");
+    assert!(colored(&["--color", "always"], &[]));
+    assert!(
+        colored(&["--color", "always"], &[("NO_COLOR", "1")]),
+        "the flag wins"
+    );
+    assert!(colored(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(colored(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]));
+    assert!(!colored(&[], &[("CLICOLOR_FORCE", "0")]));
+    assert!(!colored(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!colored(&["--no-color"], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!colored(&["--color", "auto"], &[("NO_COLOR", "1")]));
+    // Machine formats never get colours.
+    assert!(!colored(&["--format", "json", "--color", "always"], &[]));
+    let output = mailcheck(&["run", "x.example", "--color", "sometimes"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("[possible values: auto, always, never]"));
+}
+
+#[test]
+fn a_dash_file_is_stdout_for_every_report_option() {
+    let base = [
+        "run",
+        "mail.nowhere.test",
+        "--resolver",
+        "127.0.100.54",
+        "--timeout",
+        "1",
+        "--only",
+        "dns.a",
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("report.json");
+    let cases: &[(&str, &str)] = &[
+        ("--json", "\"schema\": \"mailcheck/report/v1\""),
+        ("--junit", "<testsuites"),
+        ("--markdown", "dns.a"),
+        ("--html", "<!DOCTYPE html>"),
+    ];
+    for (flag, marker) in cases {
+        let mut args = base.to_vec();
+        args.extend([*flag, "-", "--json", other.to_str().unwrap()]);
+        if *flag == "--json" {
+            args.truncate(args.len() - 2);
+        }
+        let output = mailcheck(&args);
+        assert_eq!(output.status.code(), Some(1), "{flag}: {}", stderr(&output));
+        let text = stdout(&output);
+        assert!(text.contains(marker), "{flag} -: {text}");
+        assert!(
+            !text.contains("1 error —"),
+            "{flag} -: no text report as well:\n{text}"
+        );
+        assert!(!std::path::Path::new("-").exists(), "no file named `-`");
+    }
+    // The other file option still writes its file.
+    assert!(
+        std::fs::read_to_string(&other)
+            .unwrap()
+            .contains("mailcheck/report/v1")
+    );
+
+    // Two claims on stdout.
+    for extra in [
+        &["--json", "-", "--junit", "-"][..],
+        &["--json", "-", "--format", "text"][..],
+    ] {
+        let mut args = base.to_vec();
+        args.extend(extra);
+        let output = mailcheck(&args);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        assert!(
+            stderr(&output).contains("both want stdout"),
+            "{}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty());
+    }
+    // The same format twice is one claim.
+    let mut args = base.to_vec();
+    args.extend(["--json", "-", "--format", "json"]);
+    let output = mailcheck(&args);
+    assert_eq!(output.status.code(), Some(1));
+    common::json(&output);
+}
+
+#[test]
+fn batch_writes_the_grade_sheet_to_stdout_with_a_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("class.yaml");
+    std::fs::write(
+        &roster,
+        "students:\n  - name: Nobody\n    target: mail.nowhere.test\n",
+    )
+    .unwrap();
+    let output = mailcheck(&[
+        "batch",
+        roster.to_str().unwrap(),
+        "--resolver",
+        "127.0.100.54",
+        "--timeout",
+        "1",
+        "--only",
+        "dns.a",
+        "--csv",
+        "-",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("name,target,domain,score,grade,scale"),
+        "{text}"
+    );
+    assert!(text.contains("Nobody,mail.nowhere.test"), "{text}");
+}
+
+#[test]
+fn list_and_explain_speak_json() {
+    let output = mailcheck(&["list", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let listing = common::json(&output);
+    let checks = listing["checks"].as_array().unwrap();
+    let text = stdout(&mailcheck(&["list"]));
+    assert_eq!(
+        checks.len(),
+        text.lines().count(),
+        "one entry per line of `list`"
+    );
+    let relay = checks
+        .iter()
+        .find(|c| c["id"] == "smtp.relay.refused")
+        .unwrap();
+    assert_eq!(relay["severity"], "critical");
+    assert_eq!(relay["category"], "smtp");
+    assert_eq!(relay["ports"], serde_json::json!([25, 587]));
+    let spf = checks.iter().find(|c| c["id"] == "dns.spf").unwrap();
+    assert_eq!(spf["ports"], serde_json::json!([]));
+    assert!(listing["profile"].is_null());
+
+    // A profile's severities.
+    let course = common::json(&mailcheck(&[
+        "list",
+        "--profile",
+        "course",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(course["profile"], "course");
+    let vrfy = course["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "smtp.vrfy.disabled")
+        .unwrap();
+    assert_eq!(vrfy["severity"], "high");
+
+    let output = mailcheck(&["explain", "smtp.vrfy.disabled", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0));
+    let entry = common::json(&output);
+    assert_eq!(entry["id"], "smtp.vrfy.disabled");
+    assert_eq!(entry["title"], "VRFY does not reveal mailboxes");
+    assert!(
+        entry["fix"]
+            .as_str()
+            .unwrap()
+            .contains("disable_vrfy_command = yes")
+    );
+    for key in ["what", "why"] {
+        assert!(!entry[key].as_str().unwrap().is_empty(), "{key}");
+    }
+    let french = common::json(&mailcheck(&[
+        "explain",
+        "smtp.vrfy.disabled",
+        "--format",
+        "json",
+        "--lang",
+        "fr",
+    ]));
+    assert_eq!(french["lang"], "fr");
+    assert_ne!(french["title"], entry["title"]);
+    let output = mailcheck(&["explain", "smtp.vrfy.disable", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
+fn run_help_groups_its_options_under_headings() {
+    let help = stdout(&mailcheck(&["run", "--help"]));
+    let headings = [
+        "Selection:",
+        "Output:",
+        "Network and DNS:",
+        "Credentials:",
+        "Check settings:",
+        "Exit policy:",
+    ];
+    let at = |heading: &str| {
+        help.lines()
+            .position(|l| l == heading)
+            .unwrap_or_else(|| panic!("no {heading} in:\n{help}"))
+    };
+    // Each option under its heading: after it, before the next heading.
+    let under = [
+        ("Selection:", "--only <GLOB>"),
+        ("Output:", "--color <WHEN>"),
+        ("Output:", "--junit <FILE>"),
+        ("Network and DNS:", "--resolver <IP[:PORT]>"),
+        ("Credentials:", "--password-env <VAR>"),
+        ("Check settings:", "--relay-domain <DOMAIN>"),
+        ("Exit policy:", "--fail-on <SEVERITY>"),
+    ];
+    for (heading, option) in under {
+        let start = at(heading);
+        let end = headings
+            .iter()
+            .map(|h| at(h))
+            .filter(|&line| line > start)
+            .min()
+            .unwrap_or(usize::MAX);
+        let line = help
+            .lines()
+            .position(|l| l.trim_start().starts_with(option))
+            .unwrap_or_else(|| panic!("no {option}"));
+        assert!(
+            start < line && line < end,
+            "{option} not under {heading}:\n{help}"
+        );
+    }
+    let batch = stdout(&mailcheck(&["batch", "--help"]));
+    assert!(batch.contains("Output:"), "{batch}");
+}
