@@ -197,7 +197,9 @@ pub struct RunOptions {
     #[arg(help_heading = "Selection")]
     #[arg(short, long = "scenario", value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
-    /// A built-in scenario (see `mailcheck list --profile NAME`).
+    /// A built-in scenario: `default` (what runs without one), `course` (the Postfix course's
+    /// grading), `ci` (default, and a test mailbox is required), `intrusive` (default plus the
+    /// opt-in probes); `mailcheck list --profile NAME` shows its checks.
     #[arg(help_heading = "Selection")]
     #[arg(short, long, value_name = "NAME")]
     pub profile: Option<String>,
@@ -218,7 +220,9 @@ pub struct RunOptions {
     #[arg(help_heading = "Output")]
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Also write a self-contained HTML report to FILE (class matrix, one section per target).
+    /// Also write a self-contained HTML report to FILE (`-`: stdout): in `run`, a section per
+    /// target (the matrix first when there are several); in `batch`, the class figures and
+    /// matrix, then a page per student to print and hand back.
     #[arg(help_heading = "Output")]
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
@@ -299,7 +303,8 @@ pub struct RunOptions {
     #[arg(help_heading = "Exit policy")]
     #[arg(long, value_name = "N", value_parser = parse_score)]
     pub min_score: Option<f64>,
-    /// Lowest severity whose fail/error makes the exit code 1.
+    /// Lowest severity whose fail/error makes the exit code 1: critical, high, medium, low or
+    /// info (`info`: every fail/error counts).
     #[arg(help_heading = "Exit policy")]
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
     pub fail_on: Severity,
@@ -463,6 +468,28 @@ mod tests {
         assert_eq!(parse_zone("ZEN.spamhaus.org.").unwrap(), "zen.spamhaus.org");
         assert!(parse_zone("localhost").is_err());
         assert!(parse_zone("127.0.0.1:53").is_err());
+    }
+
+    #[test]
+    fn profile_help_names_every_built_in_profile() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let run = command.find_subcommand("run").unwrap();
+        let help = |id: &str| {
+            run.get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap()
+        };
+        let profile = help("profile");
+        for name in crate::scenario::builtin_names() {
+            assert!(profile.contains(&format!("`{name}`")), "{name}: {profile}");
+        }
+        let fail_on = help("fail_on");
+        for severity in crate::outcome::Severity::ALL {
+            assert!(fail_on.contains(severity.as_str()), "{severity}: {fail_on}");
+        }
     }
 
     #[test]
