@@ -54,7 +54,7 @@ fn run_to(json: &Path, target: &str, extra: &[&str]) {
         "{args:?}: {}",
         stderr(&output)
     );
-    assert!(json.exists(), "{} was written", json.display());
+    common::report_file(json);
 }
 
 fn diff(old: &Path, new: &Path, format: &str) -> std::process::Output {
@@ -100,7 +100,7 @@ fn changes(diff: &Value) -> Vec<(String, String, String, String, String)> {
 
 /// Statuses of (id, endpoint) in a report file, as the report says them.
 fn status_in(file: &Path, id: &str, endpoint: &str) -> String {
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+    let report = common::report_file(file);
     report["targets"][0]["results"]
         .as_array()
         .unwrap()
