@@ -335,6 +335,23 @@ pub fn command(args: DiffArgs) -> u8 {
     }
 }
 
+/// Where a change's message starts in the text output: under the check id.
+const MESSAGE_INDENT: &str = "            ";
+
+/// Longest message shown (text and Markdown): the reports have the rest.
+const MESSAGE_CHARS: usize = 160;
+
+/// The message, control characters escaped, cut at [`MESSAGE_CHARS`] with `…`.
+fn shortened(message: &str) -> String {
+    let message = printable(message);
+    if message.chars().count() <= MESSAGE_CHARS {
+        return message.into_owned();
+    }
+    let mut cut: String = message.chars().take(MESSAGE_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
 fn status_label(status: Option<Status>) -> &'static str {
     status.map_or("-", Status::as_str)
 }
@@ -404,16 +421,16 @@ fn text(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
             .unwrap_or(0);
         for change in &target.changes {
             let mark = if change.regression { "!" } else { " " };
-            writeln!(
-                out,
-                "{mark} {:6}  {:id_width$}  {:at_width$}  {:>5} → {:5}  {}",
+            let line = format!(
+                "{mark} {:6}  {:id_width$}  {:at_width$}  {:>5} → {}",
                 change.change.as_str(),
                 change.id,
                 where_(change),
                 status_label(change.old_status),
                 status_label(change.new_status),
-                printable(&change.message),
-            )?;
+            );
+            writeln!(out, "  {}", line.trim_end())?;
+            writeln!(out, "{MESSAGE_INDENT}{}", shortened(&change.message))?;
         }
     }
     let verdict = if diff.regression {
@@ -481,7 +498,7 @@ fn markdown(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
                 cell(where_(change)),
                 status_label(change.old_status),
                 status_label(change.new_status),
-                cell(&change.message)
+                cell(&shortened(&change.message))
             )?;
         }
         writeln!(out)?;
@@ -685,6 +702,15 @@ mod tests {
     }
 
     #[test]
+    fn long_messages_are_cut() {
+        let long = "é".repeat(500);
+        let cut = shortened(&long);
+        assert_eq!(cut.chars().count(), MESSAGE_CHARS);
+        assert!(cut.ends_with('…'));
+        assert_eq!(shortened("short\u{1b}"), "short\\u{1b}");
+    }
+
+    #[test]
     fn renderings_name_every_change() {
         let old = report(vec![target(
             "mx|1",
@@ -699,7 +725,8 @@ mod tests {
         text(&diff, &mut text_out).unwrap();
         let text_out = String::from_utf8(text_out).unwrap();
         assert!(
-            text_out.contains("! worse   dns.spf  -   pass → fail   dns.spf is fail"),
+            text_out
+                .contains("\n  ! worse   dns.spf  -   pass → fail\n            dns.spf is fail\n"),
             "{text_out}"
         );
         assert!(text_out.contains("1 regression(s): exit 1"), "{text_out}");

@@ -171,7 +171,7 @@ fn a_lost_trust_anchor_is_a_regression_and_getting_it_back_is_not() {
     assert!(markdown.starts_with("## mailcheck diff: ❌"), "{markdown}");
     for (id, endpoint, ..) in &found {
         assert!(
-            text.lines().any(|l| l.starts_with("! worse")
+            text.lines().any(|l| l.trim_start().starts_with("! worse")
                 && l.contains(id)
                 && l.contains(endpoint.as_str())),
             "{endpoint} in:\n{text}"
