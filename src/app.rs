@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::check::{CATALOG, Check, Scope, Stage};
-use crate::cli::{Cli, Command, RunArgs, RunOptions};
+use crate::cli::{Cli, ColorArg, Command, InfoFormat, OutputArgs, RunArgs, RunOptions};
 use crate::exit;
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
@@ -18,10 +18,14 @@ use crate::scenario::{self, Scenario};
 pub fn main(cli: Cli) -> u8 {
     match cli.command {
         Command::Run(args) => run_command(*args),
-        Command::List { profile } => list(profile.as_deref()),
+        Command::List { profile, format } => list(profile.as_deref(), format),
         Command::Batch(args) => crate::batch::command(*args),
-        Command::Explain { id, lang } => explain(&id, lang.into()),
+        Command::Explain { id, lang, format } => explain(&id, lang.into(), format),
         Command::Validate { files } => validate(&files),
+        Command::Diff(args) => crate::baseline::command(args),
+        Command::Init { file } => crate::init::command(&file),
+        Command::Completions { shell } => crate::shell::completions(shell),
+        Command::Man { dir } => crate::shell::man(dir.as_deref()),
     }
 }
 
@@ -52,22 +56,71 @@ pub(crate) struct OutputFile {
     file: File,
 }
 
-/// Creates the files of `--json`, `--junit`, `--markdown`, `--html` and `extra` (batch's
-/// `--csv`).
-pub(crate) fn create_outputs(
-    options: &RunOptions,
-    extra: &[(Format, &Option<PathBuf>)],
-) -> Result<Vec<OutputFile>, String> {
-    let wanted = [
+/// The report files asked for: `--json`, `--junit`, `--markdown`, `--html` and `extra`
+/// (batch's `--csv`), with the option that named each.
+fn wanted_files<'a>(
+    options: &'a RunOptions,
+    extra: &[(Format, &'a Option<PathBuf>)],
+) -> Vec<(Format, &'a PathBuf)> {
+    [
         (Format::Json, &options.json),
         (Format::Junit, &options.junit),
         (Format::Markdown, &options.markdown),
         (Format::Html, &options.html),
-    ];
-    wanted
+    ]
+    .into_iter()
+    .chain(extra.iter().copied())
+    .filter_map(|(format, path)| path.as_ref().map(|path| (format, path)))
+    .collect()
+}
+
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// What goes to stdout: the format of the one FILE given as `-` (`--json -`), else the one of
+/// `--format`, else `None` (the command's default). Two claims on stdout (two `-`, or a `-`
+/// beside another explicit `--format`) are a usage error: their outputs would interleave.
+pub(crate) fn stdout_format(
+    options: &RunOptions,
+    extra: &[(Format, &Option<PathBuf>)],
+) -> Result<Option<Format>, String> {
+    let dashes: Vec<Format> = wanted_files(options, extra)
         .into_iter()
-        .chain(extra.iter().copied())
-        .filter_map(|(format, path)| path.as_ref().map(|path| (format, path)))
+        .filter(|(_, path)| is_stdout(path))
+        .map(|(format, _)| format)
+        .collect();
+    let flag = |format: Format| match format {
+        Format::Csv => "--csv".to_string(),
+        other => format!("--{other}"),
+    };
+    let explicit = options.format.map(Format::from);
+    match (dashes.as_slice(), explicit) {
+        ([], explicit) => Ok(explicit),
+        ([one], None) => Ok(Some(*one)),
+        ([one], Some(format)) if format == *one => Ok(Some(*one)),
+        ([one], Some(format)) => Err(format!(
+            "{} - and --format {format} both want stdout: give {} a FILE, or leave --format out",
+            flag(*one),
+            flag(*one)
+        )),
+        ([first, second, ..], _) => Err(format!(
+            "{} - and {} - both want stdout: only one report can go there",
+            flag(*first),
+            flag(*second)
+        )),
+    }
+}
+
+/// Creates the files of `--json`, `--junit`, `--markdown`, `--html` and `extra` (batch's
+/// `--csv`); a `-` is stdout ([`stdout_format`]), not a file.
+pub(crate) fn create_outputs(
+    options: &RunOptions,
+    extra: &[(Format, &Option<PathBuf>)],
+) -> Result<Vec<OutputFile>, String> {
+    wanted_files(options, extra)
+        .into_iter()
+        .filter(|(_, path)| !is_stdout(path))
         .map(|(format, path)| {
             File::create(path)
                 .map(|file| OutputFile {
@@ -116,10 +169,43 @@ fn check_readable(path: &Path) -> Result<(), String> {
         })
 }
 
-pub(crate) fn color_wanted(no_color: bool) -> bool {
-    !no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::stdout().is_terminal()
+/// Whether stdout gets colours: `--no-color` and `--color never|always` decide; `auto` follows
+/// the environment ([`auto_color`]) and whether stdout is a terminal.
+pub(crate) fn color_wanted(output: &OutputArgs) -> bool {
+    match (output.no_color, output.color) {
+        (true, _) | (_, ColorArg::Never) => false,
+        (_, ColorArg::Always) => true,
+        (_, ColorArg::Auto) => auto_color(
+            |name| std::env::var_os(name),
+            std::io::stdout().is_terminal(),
+        ),
+    }
+}
+
+/// `--color auto`, by the conventions of no-color.org and bixense.com/clicolors (as anstream
+/// reads them): a set, non-`0` CLICOLOR_FORCE forces colours even into a pipe; else a
+/// non-empty NO_COLOR or CLICOLOR=0 turns them off; else colours on a terminal only.
+pub(crate) fn auto_color(env: impl Fn(&str) -> Option<std::ffi::OsString>, terminal: bool) -> bool {
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    if set("CLICOLOR_FORCE").is_some_and(|v| v != "0") {
+        return true;
+    }
+    if set("NO_COLOR").is_some() || env("CLICOLOR").is_some_and(|v| v == "0") {
+        return false;
+    }
+    terminal
+}
+
+/// What `ci` adds to `default`: a test mailbox is required. Without one the `e2e.*` checks
+/// skip, and a pipeline whose mail stopped flowing would stay green.
+const CI_NEEDS_MAILBOX: &str = "error: the `ci` profile needs a test mailbox: --user USER with \
+     --password-env VAR or --password-file FILE (without one the e2e.* checks would skip and a \
+     broken mail flow would pass); leave them out with --skip 'e2e.*', or use -p default";
+
+/// Whether `scenario` is the built-in `ci` profile or extends it (directly or further up).
+fn uses_ci_profile(scenario: &Scenario) -> bool {
+    scenario.origin == "built-in profile ci"
+        || scenario.extends.as_deref().is_some_and(uses_ci_profile)
 }
 
 /// Connections in flight per target when `--concurrency` does not say.
@@ -136,6 +222,9 @@ pub(crate) struct Prepared {
     pub secrets: Vec<String>,
     /// DNSSEC trust anchors of `--trust-anchor` (default: the IANA root key).
     pub anchors: Option<crate::probe::dnssec::Anchors>,
+    /// The `ci` profile without a test mailbox: `run` refuses it ([`CI_NEEDS_MAILBOX`]);
+    /// `batch` lets such students skip the e2e checks, as in `default`.
+    pub ci_without_mailbox: bool,
 }
 
 /// Everything `run` and `batch` check about their options before the network: scenarios, the
@@ -184,6 +273,12 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
         plan.settings.dnsbl = options.dnsbl.clone();
     }
     plan.settings.credentials = credentials(options).map_err(|m| format!("error: {m}"))?;
+    let ci_without_mailbox = plan.settings.credentials.is_none()
+        && scenarios.iter().any(uses_ci_profile)
+        && plan
+            .checks
+            .iter()
+            .any(|c| c.check.info().id.starts_with("e2e."));
     let secrets: Vec<String> = plan
         .settings
         .credentials
@@ -200,6 +295,7 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
         },
         secrets,
         anchors,
+        ci_without_mailbox,
     })
 }
 
@@ -243,11 +339,19 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
 fn run_command(args: RunArgs) -> u8 {
     let RunArgs { targets, options } = args;
     let prepared = match prepare(&options) {
+        Ok(prepared) if prepared.ci_without_mailbox => {
+            eprintln!("{CI_NEEDS_MAILBOX}");
+            return exit::USAGE;
+        }
         Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("{message}");
             return exit::USAGE;
         }
+    };
+    let format = match stdout_format(&options, &[]) {
+        Ok(format) => format.unwrap_or(Format::Text),
+        Err(message) => return fatal(message),
     };
     let mut outputs = match create_outputs(&options, &[]) {
         Ok(outputs) => outputs,
@@ -283,9 +387,8 @@ fn run_command(args: RunArgs) -> u8 {
     // Close sockets the runtime still holds before printing.
     runtime.shutdown_timeout(Duration::from_millis(200));
 
-    let format: Format = options.format.into();
     let render = RenderOptions {
-        color: color_wanted(options.output.no_color) && format == Format::Text,
+        color: color_wanted(&options.output) && format == Format::Text,
         verbose: options.output.verbose,
         quiet: options.output.quiet,
         secrets,
@@ -351,7 +454,7 @@ fn ports_of(check: &dyn Check) -> String {
     format!("{}{how}", ports.join(", "))
 }
 
-fn list(profile: Option<&str>) -> u8 {
+fn list(profile: Option<&str>, format: InfoFormat) -> u8 {
     let checks: Vec<(&'static dyn Check, crate::outcome::Severity)> = match profile {
         None => CATALOG.iter().map(|c| (*c, c.info().severity)).collect(),
         Some(name) => {
@@ -369,13 +472,22 @@ fn list(profile: Option<&str>) -> u8 {
             }
         }
     };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if format == InfoFormat::Json {
+        let checks: Vec<serde_json::Value> = checks
+            .iter()
+            .map(|(check, severity)| check_json(check.info(), *severity, None))
+            .collect();
+        let listing = serde_json::json!({ "profile": profile, "checks": checks });
+        let _ = writeln!(out, "{listing:#}");
+        return exit::OK;
+    }
     let width = checks
         .iter()
         .map(|(c, _)| c.info().id.len())
         .max()
         .unwrap_or(0);
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
     for (check, severity) in checks {
         let info = check.info();
         let opt_in = if info.opt_in { " (opt-in)" } else { "" };
@@ -410,7 +522,41 @@ fn wrap(text: &str, width: usize, indent: &str) -> String {
     lines.join("\n")
 }
 
-fn explain(id: &str, lang: Lang) -> u8 {
+/// A check's catalog entry as JSON (`list --format json`, `explain --format json`): the
+/// severity is the profile's when listed for one; `texts` adds what/why/fix in `lang`.
+fn check_json(
+    info: &crate::check::CheckInfo,
+    severity: crate::outcome::Severity,
+    texts: Option<Lang>,
+) -> serde_json::Value {
+    let (ports, after_tls) = match info.scope {
+        Scope::Endpoints { roles, stage } => (
+            roles.iter().map(|r| r.default_port()).collect::<Vec<u16>>(),
+            matches!(stage, Stage::Secured),
+        ),
+        Scope::Target => (Vec::new(), false),
+    };
+    let mut entry = serde_json::json!({
+        "id": info.id,
+        "title": info.title,
+        "category": info.category,
+        "severity": severity,
+        "ports": ports,
+        "after_tls": after_tls,
+        "opt_in": info.opt_in,
+    });
+    if let Some(lang) = texts {
+        let (title, fix) = crate::report::check_texts(info, lang);
+        entry["lang"] = lang.code().into();
+        entry["title"] = title.into();
+        entry["what"] = info.what.into();
+        entry["why"] = info.why.into();
+        entry["fix"] = fix.into();
+    }
+    entry
+}
+
+fn explain(id: &str, lang: Lang, format: InfoFormat) -> u8 {
     let Some(check) = crate::check::find(id) else {
         let hint = crate::check::suggest(id)
             .map(|s| format!(" (did you mean {s}?)"))
@@ -420,6 +566,11 @@ fn explain(id: &str, lang: Lang) -> u8 {
         ));
     };
     let info = check.info();
+    if format == InfoFormat::Json {
+        let entry = check_json(info, info.severity, Some(lang));
+        let _ = writeln!(std::io::stdout().lock(), "{entry:#}");
+        return exit::OK;
+    }
     let (title, fix) = crate::report::check_texts(info, lang);
     let mut text = format!("{} — {title}\n", info.id);
     text.push_str(&format!(
@@ -466,6 +617,32 @@ fn validate(files: &[PathBuf]) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_color_follows_clicolor_force_then_no_color_then_the_terminal() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| std::ffi::OsString::from(value))
+            }
+        };
+        assert!(auto_color(env(&[]), true));
+        assert!(!auto_color(env(&[]), false));
+        assert!(!auto_color(env(&[("NO_COLOR", "1")]), true));
+        assert!(
+            auto_color(env(&[("NO_COLOR", "")]), true),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!auto_color(env(&[("CLICOLOR", "0")]), true));
+        assert!(auto_color(env(&[("CLICOLOR_FORCE", "1")]), false));
+        assert!(auto_color(
+            env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+            false
+        ));
+        assert!(!auto_color(env(&[("CLICOLOR_FORCE", "0")]), false));
+        assert!(!auto_color(env(&[("CLICOLOR_FORCE", "")]), false));
+    }
 
     #[test]
     fn wrap_keeps_within_width() {

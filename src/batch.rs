@@ -128,6 +128,10 @@ pub fn command(args: BatchArgs) -> u8 {
         );
     }
 
+    let stdout_format = match app::stdout_format(&cli, &[(Format::Csv, &csv)]) {
+        Ok(format) => format,
+        Err(message) => return app::fatal(message),
+    };
     let mut outputs = match app::create_outputs(&cli, &[(Format::Csv, &csv)]) {
         Ok(outputs) => outputs,
         Err(message) => return app::fatal(message),
@@ -211,12 +215,12 @@ pub fn command(args: BatchArgs) -> u8 {
         report.targets.push(target);
     }
 
-    let format = match Format::from(cli.format) {
+    let format = match stdout_format.unwrap_or(Format::Text) {
         Format::Text => Format::Class,
         other => other,
     };
     let render = RenderOptions {
-        color: app::color_wanted(cli.output.no_color) && format == Format::Class,
+        color: app::color_wanted(&cli.output) && format == Format::Class,
         verbose: cli.output.verbose,
         quiet: cli.output.quiet,
         secrets,

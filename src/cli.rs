@@ -49,20 +49,30 @@ pub enum Command {
         Roster (CSV): name,target,domain,user,password_env")]
     Batch(Box<BatchArgs>),
     /// Print the check catalog: id, severity, title.
-    #[command(after_help = "Examples:\n  mailcheck list\n  mailcheck list --profile course")]
+    #[command(
+        after_help = "Examples:\n  mailcheck list\n  mailcheck list --profile course\n  \
+        mailcheck list --format json | jq -r '.checks[] | select(.severity == \"critical\") | .id'"
+    )]
     List {
         /// Only the checks a built-in profile selects.
         #[arg(short, long, value_name = "NAME")]
         profile: Option<String>,
+        /// `text` (aligned columns) or `json` (an array of checks, for scripts).
+        #[arg(long, value_enum, default_value = "text")]
+        format: InfoFormat,
     },
     /// What a check verifies, why it matters and how to fix it.
-    #[command(after_help = "Examples:\n  mailcheck explain smtp.vrfy.disabled")]
+    #[command(after_help = "Examples:\n  mailcheck explain smtp.vrfy.disabled\n  \
+        mailcheck explain tls.cert.trusted --lang fr\n  mailcheck explain dns.spf --format json")]
     Explain {
         #[arg(value_name = "CHECK_ID")]
         id: String,
         /// Language of the title and fix.
         #[arg(long, value_enum, default_value = "en")]
         lang: LangArg,
+        /// `text` (wrapped prose) or `json` (every field of the check, for scripts).
+        #[arg(long, value_enum, default_value = "text")]
+        format: InfoFormat,
     },
     /// Lint scenario files without touching the network.
     #[command(after_help = "Examples:\n  mailcheck validate scenarios/default.yaml my-site.yaml")]
@@ -70,6 +80,76 @@ pub enum Command {
         #[arg(value_name = "SCENARIO.yaml", required = true)]
         files: Vec<PathBuf>,
     },
+    /// Compare two JSON reports: per target and check, what got worse and what got better.
+    #[command(after_help = "Examples:\n  \
+        mailcheck run mail.example.com --json baseline.json\n  \
+        mailcheck run mail.example.com --json today.json; mailcheck diff baseline.json today.json\n  \
+        mailcheck diff baseline.json today.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n\n\
+        Statuses rank pass, skip, warn, error, fail (best first): a result that moved down is\n\
+        worse, up is better. Exit codes: 0 no regression, 1 a result got worse or a new result\n\
+        is fail/error, 2 a file is missing or not a mailcheck report.")]
+    Diff(DiffArgs),
+    /// Write a commented starter scenario that `validate` accepts.
+    #[command(
+        after_help = "Examples:\n  mailcheck init\n  mailcheck init site.yaml\n  \
+        mailcheck init - | less\n\nAn existing FILE is never overwritten."
+    )]
+    Init {
+        /// Where to write it (`-`: stdout).
+        #[arg(value_name = "FILE", default_value = "mailcheck.yaml")]
+        file: PathBuf,
+    },
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:\n  \
+        mailcheck completions bash > /etc/bash_completion.d/mailcheck\n  \
+        mailcheck completions zsh > ~/.zfunc/_mailcheck\n  \
+        mailcheck completions fish > ~/.config/fish/completions/mailcheck.fish\n  \
+        mailcheck completions elvish >> ~/.config/elvish/rc.elv\n  \
+        mailcheck completions powershell >> $PROFILE")]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, or write one page per subcommand to a directory.
+    #[command(after_help = "Examples:\n  \
+        mailcheck man | man -l -\n  \
+        mailcheck man --dir /usr/local/share/man/man1 && mandb -q\n  \
+        man mailcheck-run")]
+    Man {
+        /// Write mailcheck.1 and mailcheck-SUBCOMMAND.1 into DIR (created if needed).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// `diff`: the two reports and the output format.
+#[derive(Args, Debug, Clone)]
+pub struct DiffArgs {
+    /// The baseline: a JSON report (`--json FILE` of an earlier run); `-` reads stdin.
+    #[arg(value_name = "OLD.json")]
+    pub old: PathBuf,
+    /// The report to judge against it; `-` reads stdin.
+    #[arg(value_name = "NEW.json")]
+    pub new: PathBuf,
+    /// What goes to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DiffFormat,
+}
+
+/// `list --format` and `explain --format`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InfoFormat {
+    Text,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffFormat {
+    Text,
+    /// `mailcheck/diff/v1`.
+    Json,
+    /// For a CI job summary or a merge-request comment.
+    Markdown,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -96,11 +176,17 @@ pub struct BatchArgs {
     /// results are `error`, saying why.
     #[arg(long)]
     pub keep_going: bool,
-    /// Also write the grade sheet to FILE: one row per student, one column per check.
-    #[arg(long, value_name = "FILE")]
+    /// Also write the grade sheet to FILE: one row per student, one column per check
+    /// (`-`: stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub csv: Option<PathBuf>,
     /// Show grades out of N points besides the score out of 100 (e.g. 20).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=1000),
+        help_heading = "Output"
+    )]
     pub scale: Option<u16>,
 }
 
@@ -108,47 +194,65 @@ pub struct BatchArgs {
 #[derive(Args, Debug, Clone)]
 pub struct RunOptions {
     /// A YAML scenario (repeatable; applied in order).
+    #[arg(help_heading = "Selection")]
     #[arg(short, long = "scenario", value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
-    /// A built-in scenario (see `mailcheck list --profile NAME`).
+    /// A built-in scenario: `default` (what runs without one), `course` (the Postfix course's
+    /// grading), `ci` (default, and a test mailbox is required), `intrusive` (default plus the
+    /// opt-in probes); `mailcheck list --profile NAME` shows its checks.
+    #[arg(help_heading = "Selection")]
     #[arg(short, long, value_name = "NAME")]
     pub profile: Option<String>,
 
-    /// What goes to stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: FormatArg,
-    /// Also write the JSON report to FILE.
+    /// What goes to stdout [default: text; in `batch`: the class summary].
+    #[arg(help_heading = "Output")]
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Also write the JSON report to FILE (`-`: to stdout, instead of --format's).
+    #[arg(help_heading = "Output")]
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
-    /// Also write a JUnit XML report to FILE.
+    /// Also write a JUnit XML report to FILE (`-`: stdout).
+    #[arg(help_heading = "Output")]
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
-    /// Also write a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY).
+    /// Also write a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY; `-`: stdout).
+    #[arg(help_heading = "Output")]
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Also write a self-contained HTML report to FILE (class matrix, one section per target).
+    /// Also write a self-contained HTML report to FILE (`-`: stdout): in `run`, a section per
+    /// target (the matrix first when there are several); in `batch`, the class figures and
+    /// matrix, then a page per student to print and hand back.
+    #[arg(help_heading = "Output")]
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// Language of the texts people read: headings, statuses, titles and fixes.
+    #[arg(help_heading = "Output")]
     #[arg(long, value_enum, default_value = "en")]
     pub lang: LangArg,
 
     /// Mail domain for DNS-based parts when it can't be derived from TARGET.
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "DOMAIN")]
     pub domain: Option<String>,
     /// DNS server to ask instead of the system's (repeatable), IP or IP:PORT.
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
     pub resolver: Vec<SocketAddr>,
     /// Extra trust anchors (PEM) for certificate checks.
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "PEM")]
     pub ca_file: Option<PathBuf>,
     /// DNSSEC trust anchors (DS or DNSKEY records, zone-file syntax) instead of the IANA root key.
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "FILE")]
     pub trust_anchor: Option<PathBuf>,
     /// Test mailbox for login and end-to-end checks (e.g. test@example.com).
+    #[arg(help_heading = "Credentials")]
     #[arg(long, value_name = "USER")]
     pub user: Option<String>,
     /// Environment variable holding the password of --user (never pass it in argv).
+    #[arg(help_heading = "Credentials")]
     #[arg(
         long,
         value_name = "VAR",
@@ -157,39 +261,51 @@ pub struct RunOptions {
     )]
     pub password_env: Option<String>,
     /// File whose first line is the password of --user.
+    #[arg(help_heading = "Credentials")]
     #[arg(long, value_name = "FILE", requires = "user")]
     pub password_file: Option<PathBuf>,
     /// Outside domain for open-relay probes; must have a real MX.
+    #[arg(help_heading = "Check settings")]
     #[arg(long, value_name = "DOMAIN")]
     pub relay_domain: Option<String>,
     /// DKIM selector to look up (repeatable); default: a list of common selectors.
+    #[arg(help_heading = "Check settings")]
     #[arg(long = "dkim-selector", value_name = "SEL", value_parser = parse_selector)]
     pub dkim_selectors: Vec<String>,
     /// DNS blocklist zone for dns.rbl (repeatable); default: zen.spamhaus.org, b.barracudacentral.org.
+    #[arg(help_heading = "Check settings")]
     #[arg(long = "dnsbl", value_name = "ZONE", value_parser = parse_zone)]
     pub dnsbl: Vec<String>,
 
     /// Only checks whose id matches GLOB (repeatable).
+    #[arg(help_heading = "Selection")]
     #[arg(long, value_name = "GLOB")]
     pub only: Vec<String>,
     /// Leave out checks whose id matches GLOB (repeatable).
+    #[arg(help_heading = "Selection")]
     #[arg(long, value_name = "GLOB")]
     pub skip: Vec<String>,
 
     /// Seconds allowed for each network operation.
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub timeout: f64,
     /// Local address to connect from; give it twice, once per address family, for IPv4 and
     /// IPv6 peers (each connection uses the one of its peer's family).
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "ADDR")]
     pub bind: Vec<IpAddr>,
     /// Connections in flight per target [default: 4]; in `batch`, targets in flight [default: 16].
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: Option<u16>,
     /// Exit 1 when a target scores below N, even if no check failed.
+    #[arg(help_heading = "Exit policy")]
     #[arg(long, value_name = "N", value_parser = parse_score)]
     pub min_score: Option<f64>,
-    /// Lowest severity whose fail/error makes the exit code 1.
+    /// Lowest severity whose fail/error makes the exit code 1: critical, high, medium, low or
+    /// info (`info`: every fail/error counts).
+    #[arg(help_heading = "Exit policy")]
     #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
     pub fail_on: Severity,
 
@@ -198,8 +314,13 @@ pub struct RunOptions {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// No colours (NO_COLOR is honoured too).
+    /// When to colour the text report: `auto` on a terminal, unless NO_COLOR is set
+    /// (CLICOLOR_FORCE=1 forces colours, CLICOLOR=0 turns them off); `always`; `never`.
+    #[arg(long, value_name = "WHEN", value_enum, default_value = "auto")]
+    pub color: ColorArg,
+    /// Same as --color never.
     #[arg(long)]
     pub no_color: bool,
     /// Only summaries and failing results.
@@ -208,6 +329,14 @@ pub struct OutputArgs {
     /// All evidence, and the run's settings on stderr.
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+/// `--color`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -339,6 +468,28 @@ mod tests {
         assert_eq!(parse_zone("ZEN.spamhaus.org.").unwrap(), "zen.spamhaus.org");
         assert!(parse_zone("localhost").is_err());
         assert!(parse_zone("127.0.0.1:53").is_err());
+    }
+
+    #[test]
+    fn profile_help_names_every_built_in_profile() {
+        use clap::CommandFactory;
+        let command = Cli::command();
+        let run = command.find_subcommand("run").unwrap();
+        let help = |id: &str| {
+            run.get_arguments()
+                .find(|a| a.get_id() == id)
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap()
+        };
+        let profile = help("profile");
+        for name in crate::scenario::builtin_names() {
+            assert!(profile.contains(&format!("`{name}`")), "{name}: {profile}");
+        }
+        let fail_on = help("fail_on");
+        for severity in crate::outcome::Severity::ALL {
+            assert!(fail_on.contains(severity.as_str()), "{severity}: {fail_on}");
+        }
     }
 
     #[test]

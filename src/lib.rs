@@ -5,14 +5,17 @@
 //! connections and time), [`outcome`] (the results as data), [`report`] (one file per format).
 
 pub mod app;
+pub mod baseline;
 pub mod batch;
 pub mod check;
 pub mod cli;
 pub mod exit;
+pub mod init;
 pub mod outcome;
 pub mod probe;
 pub mod report;
 pub mod roster;
 pub mod runner;
 pub mod scenario;
+pub mod shell;
 pub mod target;

@@ -398,6 +398,10 @@ pub struct TargetReport {
     /// `None` when no result weighed anything.
     pub score: Option<f64>,
     pub summary: Summary,
+    /// Wall time of the target's checks (JUnit's suite `time`); absent when the target was
+    /// not checked (a bad roster row) or the report predates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<u64>,
     pub results: Vec<CheckResult>,
 }
 
@@ -411,6 +415,7 @@ impl TargetReport {
         TargetReport {
             score: score(&results),
             summary: Summary::of(&results),
+            duration_ms: None,
             name: None,
             target,
             domain,

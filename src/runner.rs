@@ -104,7 +104,9 @@ pub async fn run_jobs(
     let gate = Semaphore::new(parallel_targets.max(1));
     let reports = join_all(jobs.iter().map(|job| async {
         let _permit = gate.acquire().await.expect("semaphore never closed");
+        let target_started = Instant::now();
         let mut report = run_target(&job.input, job.domain.as_deref(), job.config).await;
+        report.duration_ms = Some(millis(target_started.elapsed()));
         report.name.clone_from(&job.name);
         if let Some(hook) = on_target_done {
             hook(&report);

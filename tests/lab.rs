@@ -325,8 +325,7 @@ fn junit_and_markdown_files_are_written_in_the_same_run() {
             .unwrap()
             .contains("smtp.vrfy.disabled")
     );
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&jsonfile).unwrap()).unwrap();
+    let report = common::report_file(&jsonfile);
     assert_eq!(report["targets"][0]["target"], WEAK);
     // The JUnit file loads in a real consumer (junitparser, from PyPI).
     let counts = std::process::Command::new("python3")

@@ -200,6 +200,7 @@ fn no_report_format_contains_the_password() {
 #[test]
 fn without_credentials_the_e2e_checks_skip() {
     require_lab();
+    // With `default`: `-p ci` refuses to run without a mailbox (tests/cli.rs).
     let output = Command::new(env!("CARGO_BIN_EXE_mailcheck"))
         .args([
             "run",
@@ -207,7 +208,7 @@ fn without_credentials_the_e2e_checks_skip() {
             "--resolver",
             "127.0.100.53",
             "-p",
-            "ci",
+            "default",
             "--only",
             "e2e.*",
             "--format",

@@ -5,6 +5,8 @@
 //! CI cannot go green without having checked.
 
 mod report_fixture;
+#[path = "common/schema.rs"]
+mod schema;
 
 use std::process::Command;
 
@@ -215,4 +217,89 @@ fn suite_attributes_count_the_results() {
     assert_eq!(xml.matches("<failure ").count(), 3);
     assert_eq!(xml.matches("<error ").count(), 2);
     assert_eq!(xml.matches("<skipped ").count(), 2);
+}
+
+/// Each suite's `time` as junitparser reads it, in order.
+fn suite_times(path: &std::path::Path) -> Vec<f64> {
+    let script = "import json, sys\nfrom junitparser import JUnitXml\n\
+                  print(json.dumps([s.time for s in JUnitXml.fromfile(sys.argv[1])]))";
+    let output = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice::<Vec<f64>>(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_suite_lasts_the_wall_time_of_its_target_not_the_sum_of_its_checks() {
+    python_with_junitparser();
+    // The lab's reference server: its checks run four connections at a time.
+    for addr in ["127.0.100.10:25", "127.0.100.53:53"] {
+        assert!(
+            std::net::TcpStream::connect(addr).is_ok(),
+            "the lab is not running ({addr}): start it with `scripts/lab-up`"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (xml, json) = (dir.path().join("r.xml"), dir.path().join("r.json"));
+    let output = Command::new(env!("CARGO_BIN_EXE_mailcheck"))
+        .args([
+            "run",
+            "mail.ref.test",
+            "mail.weak.test",
+            "--resolver",
+            "127.0.100.53",
+        ])
+        .args([
+            "--bind",
+            "127.0.100.2",
+            "--relay-domain",
+            "outside.test",
+            "--timeout",
+            "5",
+        ])
+        .args(["--only", "smtp.*", "--only", "tls.*", "--format", "json"])
+        .arg("--junit")
+        .arg(&xml)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report = schema::valid_report(&std::fs::read_to_string(&json).unwrap());
+    let times = suite_times(&xml);
+    let targets = report["targets"].as_array().unwrap();
+    assert_eq!(times.len(), targets.len());
+    for (time, target) in times.iter().zip(targets) {
+        let wall = target["duration_ms"]
+            .as_u64()
+            .expect("a checked target has its wall time");
+        assert!(
+            (time - wall as f64 / 1000.0).abs() < 1e-9,
+            "{time} vs {wall} ms"
+        );
+        let sum: u64 = target["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["duration_ms"].as_u64().unwrap())
+            .sum();
+        // Checks ran side by side: the sum overstates the target's time.
+        assert!(
+            wall < sum,
+            "{}: wall {wall} ms, sum {sum} ms",
+            target["target"]
+        );
+        assert!(wall <= report["duration_ms"].as_u64().unwrap());
+    }
 }

@@ -1,6 +1,7 @@
 //! The JUnit XML report (SPEC "JUnit"), for CI servers' test views.
 //!
-//! One `<testsuite>` per target, named after it (after its student in `batch`); one `<testcase>`
+//! One `<testsuite>` per target, named after it (after its student in `batch`), its `time` the
+//! target's wall time (not the sum of its checks, which ran side by side); one `<testcase>`
 //! per result, named `<id> @ <endpoint>` (`dns` for DNS results) with the category as `classname`
 //! and the duration.
 //! `fail` becomes `<failure>` and `error` `<error>` (message = the result's message, type = its
@@ -36,9 +37,48 @@ impl Reporter for Junit {
         let mut xml = Vec::new();
         junit.write_xml(&mut xml).map_err(io::Error::other)?;
         let xml = String::from_utf8(xml).map_err(io::Error::other)?;
+        let walls: Vec<Option<u64>> = report.targets.iter().map(|t| t.duration_ms).collect();
+        let xml = with_suite_times(&xml, &walls);
         out.write_all(indent(&xml).as_bytes())?;
         out.write_all(b"\n")
     }
+}
+
+/// Sets each `<testsuite>`'s `time` to its target's wall time, in suite order, where the report
+/// has one. junit-report writes the sum of the test cases' times, which overstates a target
+/// whose checks ran side by side (and `batch`'s students run in parallel too); a target without
+/// a wall time (a bad roster row, an older report) keeps the sum.
+fn with_suite_times(xml: &str, walls: &[Option<u64>]) -> String {
+    const OPEN: &str = "<testsuite ";
+    const TIME: &str = " time=\"";
+    let mut out = String::with_capacity(xml.len());
+    let mut rest = xml;
+    let mut walls = walls.iter();
+    while let Some(at) = rest.find(OPEN) {
+        let tag_end = rest[at..].find('>').map_or(rest.len(), |end| at + end);
+        out.push_str(&rest[..at]);
+        let tag = &rest[at..tag_end];
+        // Attribute values are escaped, so the first `>` ends the tag and ` time="` is ours.
+        match (walls.next().copied().flatten(), tag.find(TIME)) {
+            (Some(ms), Some(time_at)) => {
+                let value_start = time_at + TIME.len();
+                let value_end = tag[value_start..]
+                    .find('"')
+                    .map_or(tag.len(), |end| value_start + end);
+                out.push_str(&tag[..value_start]);
+                out.push_str(
+                    &Duration::milliseconds(i64::try_from(ms).unwrap_or(i64::MAX))
+                        .as_seconds_f64()
+                        .to_string(),
+                );
+                out.push_str(&tag[value_end..]);
+            }
+            _ => out.push_str(tag),
+        }
+        rest = &rest[tag_end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// One element per line, indented by depth: junit-report writes everything on one line, which
@@ -172,6 +212,16 @@ fn cdata_safe(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suite_times_are_the_wall_times_where_known() {
+        let xml = "<testsuites><testsuite id=\"0\" name=\"a &gt; b\" time=\"3.5\"><testcase name=\"x\" time=\"1\"/></testsuite><testsuite id=\"1\" name=\"c\" time=\"2\"/></testsuites>";
+        assert_eq!(
+            with_suite_times(xml, &[Some(1250), None]),
+            "<testsuites><testsuite id=\"0\" name=\"a &gt; b\" time=\"1.25\"><testcase name=\"x\" time=\"1\"/></testsuite><testsuite id=\"1\" name=\"c\" time=\"2\"/></testsuites>"
+        );
+        assert_eq!(with_suite_times(xml, &[]), xml);
+    }
 
     #[test]
     fn indent_puts_whitespace_only_between_tags() {

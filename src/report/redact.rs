@@ -103,6 +103,7 @@ impl Redactor {
                 addresses,
                 score: _,
                 summary: _,
+                duration_ms: _,
                 results,
             } = target;
             self.in_place(target);

@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: running the built binary, and small fake servers.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub mod schema;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::process::{Command, Output};
@@ -24,15 +26,27 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// Parses a JSON report from stdout.
+/// Parses JSON from stdout; a `mailcheck/report/v1` report must also pass the schema
+/// (`docs/report.schema.json`, checked by a real validator: see `schema.rs`).
 pub fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
             stdout(output),
             stderr(output)
         )
-    })
+    });
+    if value["schema"] == "mailcheck/report/v1" {
+        schema::valid_report(&stdout(output));
+    }
+    value
+}
+
+/// Reads a JSON report file (`--json FILE`) and checks it against the schema.
+pub fn report_file(path: &std::path::Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    schema::valid_report(&text)
 }
 
 /// Every result of the first target as (id, endpoint, status).
