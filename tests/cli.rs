@@ -144,8 +144,11 @@ fn validate_accepts_good_files_and_points_at_bad_ones() {
 }
 
 #[test]
-fn an_unresolvable_target_is_an_error_result_not_a_crash() {
-    // A resolver where nothing listens: the run ends within the timeout with `error` results.
+fn an_unresolvable_target_is_one_line_and_exit_2_not_a_crash() {
+    // A resolver where nothing listens: the run ends within the timeout; nothing could be
+    // checked, so one line says why (exit 2), and the --json file still records it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
     let started = std::time::Instant::now();
     let output = mailcheck(&[
         "run",
@@ -156,10 +159,27 @@ fn an_unresolvable_target_is_an_error_result_not_a_crash() {
         "1",
         "--format",
         "json",
+        "--json",
+        file.to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report = common::json(&output);
-    let results = report["targets"][0]["results"].as_array().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot resolve mail.nowhere.test"),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let target = &report["targets"][0];
+    assert!(
+        target["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot resolve mail.nowhere.test"),
+        "{target}"
+    );
+    let results = target["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for result in results {
         assert_eq!(result["status"], "error", "{result}");
@@ -176,4 +196,31 @@ fn an_unresolvable_target_is_an_error_result_not_a_crash() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn a_target_that_is_no_host_name_is_refused_without_the_network() {
+    for (target, expected) in [
+        (
+            "exa mple",
+            "\"exa mple\" is not a host name or an IP address",
+        ),
+        ("mail.example.com:2525", "carries a port"),
+    ] {
+        // The resolver would not answer: the syntax is refused before any look-up.
+        let started = std::time::Instant::now();
+        let output = mailcheck(&[
+            "run",
+            target,
+            "--resolver",
+            "127.0.100.54",
+            "--timeout",
+            "3",
+        ]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
 }

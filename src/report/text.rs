@@ -143,6 +143,22 @@ impl Page<'_> {
 
     fn target(&mut self, target: &TargetReport) {
         self.header(target);
+        // Nothing was checked: one line says why, instead of every check saying it again.
+        if let Some(error) = &target.error {
+            self.blank();
+            let tag = self.paint.paint(
+                status_style(Status::Error),
+                status_tag(Status::Error, self.options.lang),
+            );
+            self.push(format!(
+                "  {tag}  {}: {}",
+                self.options.lang.tr("not checked", "non vérifié"),
+                printable(error)
+            ));
+            self.blank();
+            self.summary_line(target);
+            return;
+        }
         let labels = EndpointLabels::of(target);
         for category in CATEGORY_ORDER {
             let results: Vec<&CheckResult> = target

@@ -383,7 +383,7 @@ fn unknown_top_level_key() {
 1 | colour: blue
   | ^^^^^^ not a scenario key
   |
-  = note: expected one of: name, description, extends, checks, ports, settings, custom"
+  = note: expected one of: name, description, extends, checks, ports, settings, custom, expect"
     );
     assert!(error("profile: course\n").contains("did you mean `extends`?"));
 }

@@ -63,8 +63,31 @@ impl Check for Smtps {
                 .with_evidence(session.opening()),
                 None => Verdict::error("session opened without TLS"),
             },
-            Err(failure) => judge_failure(&failure, ctx.endpoint().port)
-                .unwrap_or_else(|| ctx.unavailable(&failure)),
+            Err(failure) => {
+                let port = ctx.endpoint().port;
+                let refused = matches!(
+                    failure.kind,
+                    OpenFailureKind::Unreachable(ProbeError::Refused)
+                );
+                match judge_failure(&failure, port) {
+                    // A closed 465 is a finding about a submission service, on a host that
+                    // is up; elsewhere there is no submission to speak of.
+                    Some(verdict) if refused => {
+                        if ctx.settings.expect.submission {
+                            verdict.or_if_host_silent(
+                                Verdict::skip(format!(
+                                    "port {port} is closed, and nothing answers on this host"
+                                ))
+                                .with_evidence(failure.evidence.clone()),
+                            )
+                        } else {
+                            ctx.unavailable(&failure)
+                        }
+                    }
+                    Some(verdict) => verdict,
+                    None => ctx.unavailable(&failure),
+                }
+            }
         }
     }
 }
