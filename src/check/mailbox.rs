@@ -67,16 +67,17 @@ pub struct StartTlsTerms {
     pub not_offered: &'static str,
 }
 
-/// The cleartext port is closed, or offers STARTTLS that works: `Ok` is the session opened
-/// with STARTTLS (its TLS, its opening dialog). `None` for a session without TLS and for the
-/// failures that are not about STARTTLS (the generic verdict applies).
+/// The cleartext port offers STARTTLS that works: `Ok` is the session opened with STARTTLS
+/// (its TLS, its opening dialog). `None` for a session without TLS, a closed port (judged with
+/// its implicit-TLS port by [`closed_cleartext_port`]) and the failures that are not about
+/// STARTTLS (the generic verdict applies).
 pub fn judge_start_tls(
     terms: &StartTlsTerms,
     outcome: Result<(Option<&TlsInfo>, Vec<String>), &OpenFailure>,
 ) -> Option<Verdict> {
     let StartTlsTerms {
         protocol,
-        port,
+        port: _,
         command,
         capabilities,
         not_offered,
@@ -94,9 +95,9 @@ pub fn judge_start_tls(
         }
         Err(failure) => {
             let verdict = match &failure.kind {
-                _ if is_closed(failure) => Verdict::pass(format!(
-                    "port {port} is closed (connection refused): no {protocol} in clear"
-                )),
+                // A closed port: whether that is a pass depends on the implicit-TLS port
+                // ([`closed_cleartext_port`]).
+                _ if is_closed(failure) => return None,
                 OpenFailureKind::StartTlsNotOffered => {
                     Verdict::fail(format!("{not_offered}: {protocol} only in clear"))
                 }
