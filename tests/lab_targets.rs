@@ -108,7 +108,7 @@ fn a_score_below_min_score_says_so() {
     // Met, it says nothing.
     let output = run(
         &["127.0.100.20"],
-        &["--only", "smtp.size.advertised", "--min-score", "50"],
+        &["--only", "smtp.expn.disabled", "--min-score", "50"],
     );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(!stderr(&output).contains("--min-score"));
