@@ -950,4 +950,62 @@ mod tests {
         assert_eq!(slow.endpoint.as_deref(), Some("127.0.100.215:25/smtp"));
         assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
     }
+
+    /// Records its id when done, after a pause; declares the logins it would send.
+    struct Records(&'static CheckInfo, Logins, Duration);
+
+    static DONE: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+    #[async_trait::async_trait]
+    impl Check for Records {
+        fn info(&self) -> &'static CheckInfo {
+            self.0
+        }
+
+        fn logins(&self) -> Logins {
+            self.1
+        }
+
+        async fn run(&self, _ctx: &mut Ctx<'_>) -> Verdict {
+            tokio::time::sleep(self.2).await;
+            DONE.lock().unwrap().push(self.0.id);
+            Verdict::pass("done")
+        }
+    }
+
+    #[tokio::test]
+    async fn made_up_logins_wait_for_the_real_ones_on_the_same_server() {
+        // Neither check connects (nothing listens on 127.0.100.215). The made-up probe comes
+        // first in the catalog and would be done at once; the real login takes 200 ms.
+        let made_up = leak(Records(
+            leak(info("t.made-up", Stage::Own)),
+            Logins::MadeUp,
+            Duration::ZERO,
+        ));
+        let real = leak(Records(
+            leak(info("t.real", Stage::Own)),
+            Logins::Real,
+            Duration::from_millis(200),
+        ));
+        let mut config = config(vec![made_up, real], 25, 4);
+        config.settings.credentials = Some(crate::check::Credentials::new(
+            "test@example.test".into(),
+            "secret".into(),
+        ));
+        let report = run(&["127.0.100.215".into()], &config).await;
+        assert!(
+            report.targets[0]
+                .results
+                .iter()
+                .all(|r| r.status == Status::Pass),
+            "{:?}",
+            report.targets[0].results
+        );
+        assert_eq!(*DONE.lock().unwrap(), ["t.real", "t.made-up"]);
+        // Without credentials the real login is no login: nothing waits for it.
+        DONE.lock().unwrap().clear();
+        config.settings.credentials = None;
+        run(&["127.0.100.215".into()], &config).await;
+        assert_eq!(*DONE.lock().unwrap(), ["t.made-up", "t.real"]);
+    }
 }

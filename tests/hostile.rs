@@ -384,3 +384,137 @@ fn a_closed_port_is_judged_by_the_role_the_scenario_gives_the_host() {
         );
     }
 }
+
+/// Failed logins seen by a [`spawn_dovecot_like`] server, from every connection: how many, and
+/// when the last one was.
+type Failures = std::sync::Arc<std::sync::Mutex<(u32, Option<Instant>)>>;
+
+/// Dovecot's documented delays on failed logins, on IMAP 143 and POP3 110 of `ip`: a failed
+/// login is answered after `auth_failure_delay` (2 s), and every login from an address with
+/// earlier failures first waits out its auth penalty (2 s doubling per failure, at most 15 s,
+/// counted from the last failure). No STARTTLS, cleartext logins allowed: the weak lab's
+/// Dovecot with the penalty that lab turns off.
+fn spawn_dovecot_like(ip: &str) {
+    use std::io::{BufRead, BufReader, Write};
+    let failures: Failures = Default::default();
+    for port in [143u16, 110] {
+        let listener = std::net::TcpListener::bind((ip, port))
+            .unwrap_or_else(|e| panic!("cannot bind the fake on {ip}:{port}: {e}"));
+        let failures = failures.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let failures = failures.clone();
+                std::thread::spawn(move || {
+                    // The penalty first, then the check; a failure answers after 2 s more.
+                    let fail_login = || {
+                        let wait = {
+                            let (count, last) = *failures.lock().unwrap();
+                            let penalty = match count {
+                                0 => Duration::ZERO,
+                                n => Duration::from_secs((2u64 << (n - 1).min(3)).min(15)),
+                            };
+                            last.map_or(Duration::ZERO, |at| penalty.saturating_sub(at.elapsed()))
+                        };
+                        std::thread::sleep(wait + Duration::from_secs(2));
+                        let mut state = failures.lock().unwrap();
+                        *state = (state.0 + 1, Some(Instant::now()));
+                    };
+                    let mut writer = stream.try_clone().unwrap();
+                    let greeting: &[u8] = if port == 143 {
+                        b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake ready\r\n"
+                    } else {
+                        b"+OK fake ready\r\n"
+                    };
+                    if writer.write_all(greeting).is_err() {
+                        return;
+                    }
+                    let mut reader = BufReader::new(stream);
+                    let mut line = String::new();
+                    loop {
+                        line.clear();
+                        if !matches!(reader.read_line(&mut line), Ok(n) if n > 0) {
+                            return;
+                        }
+                        let words: Vec<&str> = line.split_whitespace().collect();
+                        let answer = if port == 143 {
+                            let tag = words.first().copied().unwrap_or("*");
+                            match words.get(1).map(|w| w.to_ascii_uppercase()).as_deref() {
+                                Some("CAPABILITY") => format!(
+                                    "* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n{tag} OK done\r\n"
+                                ),
+                                Some("LOGIN") => {
+                                    fail_login();
+                                    format!(
+                                        "{tag} NO [AUTHENTICATIONFAILED] Authentication failed.\r\n"
+                                    )
+                                }
+                                Some("LOGOUT") => format!("* BYE bye\r\n{tag} OK done\r\n"),
+                                _ => format!("{tag} BAD unknown\r\n"),
+                            }
+                        } else {
+                            match words.first().map(|w| w.to_ascii_uppercase()).as_deref() {
+                                Some("CAPA") => "+OK\r\nUSER\r\n.\r\n".into(),
+                                Some("USER") => "+OK\r\n".into(),
+                                Some("PASS") => {
+                                    fail_login();
+                                    "-ERR [AUTH] Authentication failed.\r\n".into()
+                                }
+                                Some("QUIT") => "+OK bye\r\n".into(),
+                                _ => "-ERR unknown\r\n".into(),
+                            }
+                        };
+                        if writer.write_all(answer.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+    }
+}
+
+#[test]
+fn failed_logins_answered_late_by_a_penalizing_server_still_get_their_verdict() {
+    spawn_dovecot_like("127.0.100.210");
+    for round in 1..=2 {
+        let started = Instant::now();
+        let output = mailcheck(&[
+            "run",
+            "127.0.100.210",
+            "--format",
+            "json",
+            "--timeout",
+            "3",
+            "--domain",
+            "example.test",
+            "--only",
+            "imap.login.tls-only",
+            "--only",
+            "pop3.login.tls-only",
+        ]);
+        let report = json(&output);
+        for (key, result) in common::results_by_port(&report) {
+            // The second round waits out the penalty of the first's two failures (4 s) and
+            // the failure delay (2 s): longer than --timeout, within the documented delay.
+            assert_eq!(result["status"], "fail", "round {round}, {key}: {result}");
+            assert!(
+                result["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("checked credentials sent in clear"),
+                "round {round}, {key}: {result}"
+            );
+            if round == 2 {
+                assert!(
+                    result["duration_ms"].as_u64().unwrap() > 3000,
+                    "round {round}, {key}: {result}"
+                );
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(12),
+            "round {round} took {:?}",
+            started.elapsed()
+        );
+    }
+}
