@@ -147,8 +147,9 @@ fn two_identical_weak_servers_get_equal_grades_in_batch() {
     let roster = dir.path().join("two.yaml");
     std::fs::write(
         &roster,
-        "defaults:\n  profile: course\n  relay_domain: outside.test\n  user: test@weak.test\n  password_env: MAILCHECK_TEST_PW\n\
-         students:\n  - name: One\n    target: mail.weak.test\n  - name: Two\n    target: mail.weak.test\n",
+        "defaults:\n  profile: course\n  relay_domain: outside.test\n\
+         students:\n  - name: One\n    target: mail.weak.test\n    user: test@weak.test\n    password_env: MAILCHECK_TEST_PW\n\
+         \x20 - name: Two\n    target: mail.weak.test\n    user: test@weak.test\n    password_env: MAILCHECK_TEST_PW\n",
     )
     .unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_mailcheck"))
