@@ -423,7 +423,7 @@ impl Ctx<'_> {
                 )))
             }
             None => Verdict::skip(match endpoint.role {
-                super::Role::Submission | super::Role::Smtps if !expect.submission => format!(
+                super::Role::Submission => format!(
                     "no submission service on this host (port {port} refused the connection; the scenario does not expect one)"
                 ),
                 super::Role::Mx => format!(
