@@ -113,3 +113,46 @@ fn a_score_below_min_score_says_so() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(!stderr(&output).contains("--min-score"));
 }
+
+#[test]
+fn a_server_where_nothing_answers_grades_0_in_batch() {
+    common::require_lab(&[]);
+    // Nothing listens on 127.0.100.250; its domain's DNS (ref.test, the reference's) is right.
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("dead.yaml");
+    std::fs::write(
+        &roster,
+        "defaults:\n  profile: course\nstudents:\n  - name: Dead\n    target: 127.0.100.250\n    domain: ref.test\n",
+    )
+    .unwrap();
+    let output = mailcheck(&[
+        "batch",
+        roster.to_str().unwrap(),
+        "--resolver",
+        RESOLVER,
+        "--bind",
+        CHECKER,
+        "--timeout",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report = json(&output);
+    let target = &report["targets"][0];
+    let results = target["results"].as_array().unwrap();
+    // The DNS checks of ref.test still pass: they are shown, and earn nothing.
+    assert!(
+        results
+            .iter()
+            .any(|r| r["category"] == "dns" && r["status"] == "pass"),
+        "{target}"
+    );
+    for result in results.iter().filter(|r| !r["endpoint"].is_null()) {
+        assert!(
+            result["status"] == "error" || result["status"] == "skip",
+            "{result}"
+        );
+    }
+    assert_eq!(target["score"], 0.0, "{target}");
+}
