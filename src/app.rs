@@ -271,10 +271,11 @@ fn run_command(args: RunArgs) -> u8 {
         let config = prepared.config(&options, parallel, parallel)?;
         if options.output.verbose {
             eprintln!(
-                "mailcheck: {} check(s) on {} target(s), timeout {:.1} s, {} connection(s) per target, DNS via {}",
+                "mailcheck: {} check(s) on {} target(s), timeout {:.1} s, budget {:.1} s per target, {} connection(s) per target, DNS via {}",
                 config.checks.len(),
                 targets.len(),
                 config.net.timeout.as_secs_f64(),
+                config.target_budget.as_secs_f64(),
                 config.concurrency,
                 config.dns.servers
             );
