@@ -155,4 +155,22 @@ fn a_server_where_nothing_answers_grades_0_in_batch() {
         );
     }
     assert_eq!(target["score"], 0.0, "{target}");
+    // With --min-score, batch says who is below it, as run does.
+    let output = mailcheck(&[
+        "batch",
+        roster.to_str().unwrap(),
+        "--resolver",
+        RESOLVER,
+        "--bind",
+        CHECKER,
+        "--timeout",
+        "2",
+        "--min-score",
+        "50",
+    ]);
+    assert!(
+        stderr(&output).contains("mailcheck: Dead: score 0.0 < --min-score 50"),
+        "{}",
+        stderr(&output)
+    );
 }
