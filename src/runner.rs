@@ -138,7 +138,7 @@ pub async fn run_jobs(
 
 /// The order of the login probes sent to one server, shared by every target of the process
 /// that reaches it (two students on one server): the real logins first, then the made-up
-/// ones. A server that penalizes the client's address for each failed login (Dovecot) then
+/// ones (which wait for another target's real logins only for a while, [`LoginPlan`]). A server that penalizes the client's address for each failed login (Dovecot) then
 /// holds the real login back only for what earlier runs left, and a successful real login
 /// resets the penalty before the made-up probes build it up again. The made-up probes of a
 /// run go together rather than in turn: concurrent failures wait out one penalty together,
@@ -168,40 +168,49 @@ fn login_lane(ip: std::net::IpAddr) -> Arc<LoginLane> {
 /// hold the made-up probes back).
 struct LoginPlan {
     lane: Arc<LoginLane>,
-    remaining: std::sync::atomic::AtomicUsize,
+    /// This target's real logins not yet done.
+    own: tokio::sync::watch::Sender<usize>,
+    /// How long a made-up probe waits for the real logins of other targets on the server: a
+    /// class that keeps starting students must not starve it (the late answer to a real
+    /// login is allowed for anyway, `LOGIN_DELAY`).
+    others_wait: Duration,
 }
 
 impl LoginPlan {
-    fn new(lane: Arc<LoginLane>, real: usize) -> LoginPlan {
+    fn new(lane: Arc<LoginLane>, real: usize, others_wait: Duration) -> LoginPlan {
         lane.real_pending.send_modify(|pending| *pending += real);
         LoginPlan {
             lane,
-            remaining: std::sync::atomic::AtomicUsize::new(real),
+            own: tokio::sync::watch::channel(real).0,
+            others_wait,
         }
     }
 
-    /// Waits until this check may send its credentials: a made-up login once every real
-    /// login planned on the server is done. The returned turn, dropped when the check is
-    /// done, counts a real login as done.
+    /// Waits until this check may send its credentials: a made-up login once the target's
+    /// real logins are done, and those of other targets on the server (for a while). The
+    /// returned turn, dropped when the check is done, counts a real login as done.
     async fn turn(&self, logins: Logins) -> Option<LoginTurn<'_>> {
         match logins {
             Logins::None => None,
             Logins::Real => Some(LoginTurn { plan: self }),
             Logins::MadeUp => {
-                let mut pending = self.lane.real_pending.subscribe();
-                // The sender lives in the lane, which outlives this wait.
-                let _ = pending.wait_for(|n| *n == 0).await;
+                // The senders live in the plan and the lane, which outlive these waits.
+                let _ = self.own.subscribe().wait_for(|n| *n == 0).await;
+                let mut everyone = self.lane.real_pending.subscribe();
+                let _ =
+                    tokio::time::timeout(self.others_wait, everyone.wait_for(|n| *n == 0)).await;
                 None
             }
         }
     }
 
     fn real_done(&self) {
-        use std::sync::atomic::Ordering;
-        let took = self
-            .remaining
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+        let mut took = false;
+        self.own.send_if_modified(|n| {
+            took = *n > 0;
+            *n = n.saturating_sub(1);
+            took
+        });
         if took {
             self.lane
                 .real_pending
@@ -212,7 +221,7 @@ impl LoginPlan {
 
 impl Drop for LoginPlan {
     fn drop(&mut self) {
-        let left = self.remaining.swap(0, std::sync::atomic::Ordering::SeqCst);
+        let left = *self.own.borrow();
         self.lane
             .real_pending
             .send_modify(|pending| *pending = pending.saturating_sub(left));
@@ -337,7 +346,7 @@ async fn run_target(input: &str, domain: Option<&str>, config: &RunConfig) -> Ta
     let logins = resolved
         .addresses()
         .first()
-        .map(|ip| LoginPlan::new(login_lane(*ip), real_logins));
+        .map(|ip| LoginPlan::new(login_lane(*ip), real_logins, config.net.timeout * 2));
     let semaphore = Semaphore::new(config.concurrency.max(1));
     let memo = TargetMemo::default();
     let sink = Sink::default();
@@ -1001,11 +1010,45 @@ mod tests {
             "{:?}",
             report.targets[0].results
         );
-        assert_eq!(*DONE.lock().unwrap(), ["t.real", "t.made-up"]);
+        // (Other tests record their own ids in DONE too.)
+        let done = || -> Vec<&str> {
+            let mut done = DONE.lock().unwrap();
+            let mine = done
+                .iter()
+                .copied()
+                .filter(|id| ["t.real", "t.made-up"].contains(id))
+                .collect();
+            done.clear();
+            mine
+        };
+        assert_eq!(done(), ["t.real", "t.made-up"]);
         // Without credentials the real login is no login: nothing waits for it.
-        DONE.lock().unwrap().clear();
         config.settings.credentials = None;
         run(&["127.0.100.215".into()], &config).await;
-        assert_eq!(*DONE.lock().unwrap(), ["t.made-up", "t.real"]);
+        assert_eq!(done(), ["t.made-up", "t.real"]);
+    }
+
+    #[tokio::test]
+    async fn another_targets_real_login_holds_a_made_up_probe_back_only_for_a_while() {
+        // Another target on the same server planned a real login that never ends.
+        let ip: std::net::IpAddr = "127.0.100.224".parse().unwrap();
+        let stuck = LoginPlan::new(login_lane(ip), 1, Duration::from_secs(60));
+        let made_up = leak(Records(
+            leak(info("t.made-up-alone", Stage::Own)),
+            Logins::MadeUp,
+            Duration::ZERO,
+        ));
+        let config = config(vec![made_up], 25, 2);
+        let started = Instant::now();
+        let report = run(&["127.0.100.224".into()], &config).await;
+        let waited = started.elapsed();
+        assert_eq!(report.targets[0].results[0].status, Status::Pass);
+        // Two timeouts (2 x 300 ms), not the other target's whole run.
+        assert!(
+            waited >= Duration::from_millis(550) && waited < Duration::from_secs(2),
+            "waited {waited:?}"
+        );
+        drop(stuck);
+        assert_eq!(*login_lane(ip).real_pending.borrow(), 0);
     }
 }
