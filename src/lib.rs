@@ -15,4 +15,5 @@ pub mod report;
 pub mod roster;
 pub mod runner;
 pub mod scenario;
+pub mod settings;
 pub mod target;

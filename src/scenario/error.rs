@@ -23,15 +23,37 @@ use marked_yaml::{LoadError, Marker, Node};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
     diagnostics: Vec<Diagnostic>,
+    /// Problems found past [`MAX_SHOWN`], counted and not kept: a file with a million bad lines
+    /// costs neither a million diagnostics in memory nor a million on the screen.
+    omitted: usize,
 }
 
+/// The most problems an error keeps and shows; the rest are counted ("... and 7 more").
+pub const MAX_SHOWN: usize = 20;
+
 impl ScenarioError {
-    pub(crate) fn new(diagnostics: Vec<Diagnostic>) -> ScenarioError {
+    pub(crate) fn new(mut diagnostics: Vec<Diagnostic>) -> ScenarioError {
         debug_assert!(
             !diagnostics.is_empty(),
             "a ScenarioError reports at least one problem"
         );
-        ScenarioError { diagnostics }
+        let omitted = diagnostics.len().saturating_sub(MAX_SHOWN);
+        diagnostics.truncate(MAX_SHOWN);
+        ScenarioError {
+            diagnostics,
+            omitted,
+        }
+    }
+
+    /// `count` more problems than those kept were found.
+    pub(crate) fn with_omitted(mut self, count: usize) -> ScenarioError {
+        self.omitted += count;
+        self
+    }
+
+    /// How many problems were found beyond those kept.
+    pub fn omitted(&self) -> usize {
+        self.omitted
     }
 
     pub(crate) fn single(diagnostic: Diagnostic) -> ScenarioError {
@@ -51,6 +73,18 @@ impl fmt::Display for ScenarioError {
                 f.write_str("\n\n")?;
             }
             diagnostic.fmt(f)?;
+        }
+        if self.omitted > 0 {
+            let problems = if self.omitted == 1 {
+                "problem"
+            } else {
+                "problems"
+            };
+            write!(
+                f,
+                "\n\n... and {} more {problems} (only the first {MAX_SHOWN} are shown: fix these and run again)",
+                self.omitted
+            )?;
         }
         Ok(())
     }
