@@ -214,10 +214,13 @@ fn help_names_the_environment_variables() {
     }
 }
 
+/// Arguments after `run x.example`, the variables set, and what stderr must say.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn environment_variables_are_read_and_a_flag_beats_them() {
     // Each case stops before the network: a bad value, or a file that cannot be read.
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[Case] = &[
         (
             &[],
             &[("MAILCHECK_TIMEOUT", "0")],

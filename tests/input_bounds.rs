@@ -36,7 +36,10 @@ fn measured(args: &[&str]) -> (Output, u64) {
         })
         .and_then(|kb| kb.trim().parse().ok())
         .unwrap_or_else(|| panic!("no peak RSS in:\n{text}"));
-    eprintln!("mailcheck {:?}: peak RSS {rss} KiB", &args[..1]);
+    let file = args
+        .last()
+        .map(|a| Path::new(a).file_name().unwrap_or_default());
+    eprintln!("mailcheck {} {file:?}: peak RSS {rss} KiB", args[0]);
     (output, rss)
 }
 

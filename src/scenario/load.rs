@@ -96,9 +96,9 @@ pub(crate) fn read_bounded(path: &Path, limit: usize, noun: &str) -> Result<Vec<
 
 /// `1 MiB`, `64 KiB`, `200 bytes`.
 pub(crate) fn size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
@@ -186,7 +186,7 @@ pub(crate) fn load(
 ) -> Result<Scenario, ScenarioError> {
     // A byte-order mark (Windows editors) would otherwise become part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if let Some(problem) = not_a_scenario(origin, text) {
+    if let Some(problem) = not_a_scenario(origin, Source { file, text }) {
         return Err(ScenarioError::single(problem));
     }
     let mut loader = Loader {
@@ -206,16 +206,21 @@ pub(crate) fn load(
 
 /// A text that cannot be a scenario at all: too big, binary, or empty. An empty file would
 /// otherwise validate as a scenario of no checks, which is never what its author meant.
-fn not_a_scenario(origin: &str, text: &str) -> Option<Diagnostic> {
+fn not_a_scenario(origin: &str, source: Source<'_>) -> Option<Diagnostic> {
+    let text = source.text;
     if text.len() > MAX_SCENARIO_BYTES {
         return Some(Diagnostic::new(format!(
             "scenario `{origin}` is larger than {} (the limit)",
             size(MAX_SCENARIO_BYTES)
         )));
     }
-    if text.contains('\0') {
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = text[..at].rsplit('\n').next().unwrap_or("").chars().count() + 1;
         return Some(
             Diagnostic::new(format!("scenario `{origin}` holds a NUL byte"))
+                .at(Some(source.locate_line_column(line, column)))
+                .label("NUL")
                 .note("a scenario is a YAML text file; this looks like a binary file"),
         );
     }
@@ -225,6 +230,7 @@ fn not_a_scenario(origin: &str, text: &str) -> Option<Diagnostic> {
         .all(|line| line.is_empty() || line.starts_with('#') || line == "---" || line == "...");
     blank.then(|| {
         Diagnostic::new(format!("scenario `{origin}` is empty"))
+            .at(Some(source.locate_line_column(1, 1)))
             .help("start from a built-in profile with `extends: default`, or list `checks:`")
     })
 }
