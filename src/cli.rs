@@ -119,7 +119,8 @@ pub struct RunOptions {
     /// A YAML scenario (repeatable; applied in order).
     #[arg(short, long = "scenario", value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
-    #[arg(short, long = PROFILE.long(), value_name = "NAME", help = PROFILE.doc, env = PROFILE.env_var())]
+    #[arg(short, long = PROFILE.long(), value_name = "NAME", help = PROFILE.help(),
+          long_help = PROFILE.long_help(), env = PROFILE.env_var())]
     pub profile: Option<String>,
 
     /// What goes to stdout.
@@ -142,15 +143,17 @@ pub struct RunOptions {
     pub lang: LangArg,
 
     /// Mail domain for DNS-based parts when it can't be derived from TARGET.
-    #[arg(long, value_name = "DOMAIN")]
+    #[arg(long, value_name = "DOMAIN", value_parser = value::canonical::<DomainName>)]
     pub domain: Option<String>,
     #[arg(long = RESOLVER.long(), value_name = "IP[:PORT]", value_parser = value::resolver,
-          help = RESOLVER.doc, env = RESOLVER.env_var(), value_delimiter = ',')]
+          help = RESOLVER.help(), long_help = RESOLVER.long_help(), env = RESOLVER.env_var(),
+          value_delimiter = ',')]
     pub resolver: Vec<SocketAddr>,
-    #[arg(long = CA_FILE.long(), value_name = "PEM", help = CA_FILE.doc, env = CA_FILE.env_var())]
+    #[arg(long = CA_FILE.long(), value_name = "PEM", help = CA_FILE.help(),
+          long_help = CA_FILE.long_help(), env = CA_FILE.env_var())]
     pub ca_file: Option<PathBuf>,
-    #[arg(long = TRUST_ANCHOR.long(), value_name = "FILE", help = TRUST_ANCHOR.doc,
-          env = TRUST_ANCHOR.env_var())]
+    #[arg(long = TRUST_ANCHOR.long(), value_name = "FILE", help = TRUST_ANCHOR.help(),
+          long_help = TRUST_ANCHOR.long_help(), env = TRUST_ANCHOR.env_var())]
     pub trust_anchor: Option<PathBuf>,
     /// Test mailbox for login and end-to-end checks (e.g. test@example.com).
     #[arg(long, value_name = "USER")]
@@ -166,19 +169,14 @@ pub struct RunOptions {
     /// File whose first line is the password of --user.
     #[arg(long, value_name = "FILE", requires = "user")]
     pub password_file: Option<PathBuf>,
-    /// Outside domain of the open-relay probes; it must have a real MX (over the scenario's
-    /// `relay_domain`).
-    #[arg(long = RELAY_DOMAIN.long(), value_name = "DOMAIN",
-          value_parser = value::canonical::<DomainName>)]
+    #[arg(long = RELAY_DOMAIN.long(), value_name = "DOMAIN", help = RELAY_DOMAIN.help(),
+          long_help = RELAY_DOMAIN.long_help(), value_parser = value::canonical::<DomainName>)]
     pub relay_domain: Option<String>,
-    /// DKIM selector to look up (repeatable; over the scenario's `dkim_selectors`); default: a
-    /// list of common selectors.
-    #[arg(long = DKIM_SELECTORS.long(), value_name = "SEL",
-          value_parser = value::canonical::<DkimSelector>)]
+    #[arg(long = DKIM_SELECTORS.long(), value_name = "SEL", help = DKIM_SELECTORS.help(),
+          long_help = DKIM_SELECTORS.long_help(), value_parser = value::canonical::<DkimSelector>)]
     pub dkim_selectors: Vec<String>,
-    /// DNS blocklist zone for dns.rbl (repeatable; over the scenario's `dnsbl`); default:
-    /// zen.spamhaus.org, b.barracudacentral.org.
-    #[arg(long = DNSBL.long(), value_name = "ZONE", value_parser = value::canonical::<DnsZone>)]
+    #[arg(long = DNSBL.long(), value_name = "ZONE", help = DNSBL.help(),
+          long_help = DNSBL.long_help(), value_parser = value::canonical::<DnsZone>)]
     pub dnsbl: Vec<String>,
 
     /// Only checks whose id matches GLOB (repeatable).
@@ -189,10 +187,10 @@ pub struct RunOptions {
     pub skip: Vec<String>,
 
     #[arg(long = TIMEOUT.long(), value_name = "SECS", default_value = TIMEOUT.default,
-          value_parser = value::timeout, help = TIMEOUT.doc, env = TIMEOUT.env_var())]
+          value_parser = value::timeout, help = TIMEOUT.help(), env = TIMEOUT.env_var())]
     pub timeout: f64,
-    #[arg(long = BIND.long(), value_name = "ADDR", help = BIND.doc, env = BIND.env_var(),
-          value_delimiter = ',')]
+    #[arg(long = BIND.long(), value_name = "ADDR", help = BIND.help(),
+          long_help = BIND.long_help(), env = BIND.env_var(), value_delimiter = ',')]
     pub bind: Vec<IpAddr>,
     /// Connections in flight per target [default: 4]; in `batch`, targets in flight [default: 16].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]

@@ -187,6 +187,21 @@ impl Setting {
         }
     }
 
+    /// The short help of its flag: the doc line, without its final period (as clap writes
+    /// the others).
+    pub fn help(&self) -> &'static str {
+        self.doc.strip_suffix('.').unwrap_or(self.doc)
+    }
+
+    /// The long help of its flag (`--help`): the doc line, the default, and what it overrides.
+    pub fn long_help(&self) -> String {
+        let mut text = format!("{} Default: {}.", self.doc, self.default);
+        if self.in_scenario {
+            text.push_str(&format!(" Wins over the scenario's `{}`.", self.key));
+        }
+        text
+    }
+
     /// The environment variable's name, for clap's `env = ...`.
     pub const fn env_var(&self) -> &'static str {
         match self.env {
