@@ -75,16 +75,39 @@ fn a_50_mb_scenario_is_refused_naming_the_limit() {
         &["validate"],
         "big.yaml",
         text.as_bytes(),
-        "is larger than 1 MiB (the limit)",
+        "is larger than 256 KiB (the limit)",
     );
 }
 
 #[test]
-fn a_scenario_just_under_the_limit_costs_little() {
-    // The worst case under the limit: 1 MiB of items, every one of them wrong.
+fn scenarios_just_under_the_limit_cost_little() {
+    let limit = 256 << 10;
+    // The parser's worst cases: as many tiny mappings as the limit holds, or one line of
+    // items; every item wrong.
+    let mut mappings = String::from("checks:\n");
+    while mappings.len() < limit - 16 {
+        mappings.push_str("- {a: }\n");
+    }
+    refused(
+        &["validate"],
+        "mappings.yaml",
+        mappings.as_bytes(),
+        "more problems",
+    );
+    let mut line = String::from("checks: [");
+    while line.len() < limit - 16 {
+        line.push_str("a, ");
+    }
+    line.push_str("a]\n");
+    let shown = refused(&["validate"], "line.yaml", line.as_bytes(), "more problems");
+    assert!(shown.lines().all(|l| l.chars().count() < 200), "{shown}");
+}
+
+#[test]
+fn a_scenario_just_under_the_limit_shows_20_problems_and_a_count() {
     let mut text = String::from("checks:\n");
     let mut count = 0;
-    while text.len() < (1 << 20) - 64 {
+    while text.len() < (256 << 10) - 64 {
         let _ = writeln!(text, "  - smtp.nosuch{count}");
         count += 1;
     }
@@ -125,38 +148,48 @@ fn a_roster_of_a_million_bad_rows_is_refused_naming_the_limit() {
         &["batch"],
         "class.csv",
         text.as_bytes(),
-        "is larger than 1 MiB (the limit)",
+        "is larger than 512 KiB (the limit)",
     );
+}
+
+#[test]
+fn a_yaml_roster_just_under_the_limit_costs_little() {
+    // The parser's worst case: as many one-key rows as the limit holds.
+    let mut text = String::from("students:\n");
+    while text.len() < (512 << 10) - 16 {
+        text.push_str("  - {name: a}\n");
+    }
+    refused(&["batch"], "class.yaml", text.as_bytes(), "(the limit)");
 }
 
 #[test]
 fn too_many_students_are_refused_naming_the_limit() {
     let mut text = String::from("name,target\n");
-    for index in 0..5001 {
+    for index in 0..2001 {
         let _ = writeln!(text, "s{index},t.test");
     }
     refused(
         &["batch"],
         "class.csv",
         text.as_bytes(),
-        "lists more than 5000 students (the limit)",
+        "lists more than 2000 students (the limit)",
     );
 }
 
 #[test]
 fn thousands_of_bad_rows_print_the_first_ones_and_a_count() {
     let mut text = String::from("name,target\n");
-    for index in 0..4000 {
+    for index in 0..2000 {
         let _ = writeln!(text, "s{index},not a host");
     }
     let shown = refused(
         &["batch"],
         "class.csv",
         text.as_bytes(),
-        "3980 more bad rows",
+        "1980 more bad rows",
     );
     assert_eq!(shown.matches("is not a host name").count(), 20, "{shown}");
-    assert!(shown.contains("error: 4000 bad rows"), "{shown}");
+    assert!(shown.contains("error: 2000 bad rows"), "{shown}");
 }
 
 #[test]
@@ -195,5 +228,12 @@ fn every_fixture_is_read_in_little_memory() {
             assert!(rss < MAX_RSS_KB, "peak RSS {rss} KiB on {}", path.display());
         }
     }
-    let _ = mailcheck(&["list"]);
+    // The rosters with bad rows stop before the network (no --keep-going).
+    for roster in ["bad-rows.yaml", "bad-rows.csv"] {
+        let path = format!("{root}/tests/fixtures/rosters/{roster}");
+        let (output, rss) = measured(&["batch", &path]);
+        assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+        assert!(rss < MAX_RSS_KB, "peak RSS {rss} KiB on {roster}");
+    }
+    assert_eq!(mailcheck(&["list"]).status.code(), Some(0));
 }

@@ -916,5 +916,20 @@ fn a_long_list_of_problems_is_cut_with_a_count() {
         "{shown}"
     );
     let big = "#".repeat(crate::scenario::MAX_SCENARIO_BYTES + 1);
-    assert!(error(&big).contains("is larger than 1 MiB (the limit)"));
+    assert!(error(&big).contains("is larger than 256 KiB (the limit)"));
+}
+
+#[test]
+fn a_long_line_is_shown_around_the_problem() {
+    let text = format!("checks: [{}smtp.nosuch]\n", "smtp.*, ".repeat(1000));
+    let shown = error(&text);
+    let column = text.find("smtp.nosuch").unwrap() + 1;
+    assert!(shown.contains(&format!("--> t.yaml:1:{column}")), "{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines.iter().all(|l| l.chars().count() < 200), "{shown}");
+    let source = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+    let carets = lines.iter().find(|l| l.contains('^')).unwrap();
+    assert!(source.starts_with("1 | …"), "{source}");
+    let at = |line: &str, what: &str| line[..line.find(what).unwrap()].chars().count();
+    assert_eq!(at(source, "smtp.nosuch"), at(carets, "^"), "{shown}");
 }
