@@ -147,7 +147,7 @@ const TOP_KEYS: &[&str] = &["defaults", "students"];
 /// peaked at 74 MB).
 pub const MAX_ROSTER_BYTES: usize = 512 << 10;
 /// The most students a roster lists.
-pub const MAX_STUDENTS: usize = 2000;
+pub const MAX_STUDENTS: usize = 1000;
 /// The longest value of a key or cell, in bytes (a file path, a domain).
 pub const MAX_VALUE_BYTES: usize = 1024;
 /// The longest student name, in characters.
@@ -1212,7 +1212,7 @@ error: a student without `target`
         }
         let error = csv(&many).unwrap_err().to_string();
         assert!(
-            error.contains("more than 2000 students (the limit)"),
+            error.contains("more than 1000 students (the limit)"),
             "{error}"
         );
     }

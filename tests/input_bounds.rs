@@ -165,31 +165,54 @@ fn a_yaml_roster_just_under_the_limit_costs_little() {
 #[test]
 fn too_many_students_are_refused_naming_the_limit() {
     let mut text = String::from("name,target\n");
-    for index in 0..2001 {
+    for index in 0..1001 {
         let _ = writeln!(text, "s{index},t.test");
     }
     refused(
         &["batch"],
         "class.csv",
         text.as_bytes(),
-        "lists more than 2000 students (the limit)",
+        "lists more than 1000 students (the limit)",
     );
 }
 
 #[test]
 fn thousands_of_bad_rows_print_the_first_ones_and_a_count() {
     let mut text = String::from("name,target\n");
-    for index in 0..2000 {
+    for index in 0..1000 {
         let _ = writeln!(text, "s{index},not a host");
     }
     let shown = refused(
         &["batch"],
         "class.csv",
         text.as_bytes(),
-        "1980 more bad rows",
+        "980 more bad rows",
     );
     assert_eq!(shown.matches("is not a host name").count(), 20, "{shown}");
-    assert!(shown.contains("error: 2000 bad rows"), "{shown}");
+    assert!(shown.contains("error: 1000 bad rows"), "{shown}");
+}
+
+#[test]
+fn keep_going_on_a_full_roster_of_bad_rows_costs_little() {
+    // Every row graded as an `error` student: a report of 1000 targets, still bounded.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("class.csv");
+    let mut text = String::from("name,target\n");
+    for index in 0..1000 {
+        let _ = writeln!(text, "s{index},not a host");
+    }
+    std::fs::write(&path, text).unwrap();
+    let (output, rss) = measured(&[
+        "batch",
+        path.to_str().unwrap(),
+        "--keep-going",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["targets"].as_array().unwrap().len(), 1000);
+    assert!(rss < MAX_RSS_KB, "peak RSS {rss} KiB");
 }
 
 #[test]
