@@ -389,8 +389,8 @@ pub const BIND: Setting = Setting {
     flag: Some("bind"),
     roster: None,
     env: Some("MAILCHECK_BIND"),
-    doc: "Local address to connect from; give it twice, once per address family, for IPv4 and IPv6 peers (the variable takes a comma-separated list).",
-    doc_fr: "Adresse locale d'où se connecter ; la donner deux fois, une par famille d'adresses, pour des pairs IPv4 et IPv6 (la variable prend une liste séparée par des virgules).",
+    doc: "Local address to connect from; give it twice, once per address family, for IPv4 and IPv6 peers: each connection uses the one of its peer's family (the variable takes a comma-separated list).",
+    doc_fr: "Adresse locale d'où se connecter ; la donner deux fois, une par famille d'adresses, pour des pairs IPv4 et IPv6 : chaque connexion prend celle de la famille de son pair (la variable prend une liste séparée par des virgules).",
 };
 
 pub const PROFILE: Setting = Setting {
