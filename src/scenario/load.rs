@@ -753,10 +753,29 @@ impl Loader<'_> {
                         settings.set(setting.key, read);
                     }
                 }
-                None => self.unknown_key(key, "setting", &keys),
+                None => match settings::ALL.iter().find(|s| s.key == key.as_str()) {
+                    Some(setting) => self.run_wide(setting, key),
+                    None => self.unknown_key(key, "setting", &keys),
+                },
             }
         }
         settings
+    }
+
+    /// A setting of the machine the run is on (`timeout`, `ca_file`), which no scenario sets.
+    fn run_wide(&mut self, setting: &Setting, key: &MarkedScalarNode) {
+        let mut help = match setting.flag {
+            Some(flag) => format!("give `--{flag}` on the command line"),
+            None => "it is not set in a scenario".to_string(),
+        };
+        if let Some(var) = setting.env {
+            help.push_str(&format!(", or set `{var}`"));
+        }
+        let diagnostic = Diagnostic::new(format!("`{}` is not a scenario setting", key.as_str()))
+            .at(self.source.at(key.span().start()))
+            .label("set on the command line")
+            .help(help);
+        self.report(diagnostic);
     }
 
     /// One setting's value, read the way its [`Kind`] is written and checked by its type.

@@ -920,6 +920,18 @@ fn a_long_list_of_problems_is_cut_with_a_count() {
 }
 
 #[test]
+fn a_run_wide_setting_in_a_scenario_points_at_its_flag() {
+    let shown = error("settings:\n  timeout: 5\n  trust_anchor: lab.ds\n");
+    for expected in [
+        "error: `timeout` is not a scenario setting\n --> t.yaml:2:3",
+        "= help: give `--timeout` on the command line, or set `MAILCHECK_TIMEOUT`",
+        "error: `trust_anchor` is not a scenario setting\n --> t.yaml:3:3",
+    ] {
+        assert!(shown.contains(expected), "missing {expected:?} in\n{shown}");
+    }
+}
+
+#[test]
 fn a_long_line_is_shown_around_the_problem() {
     let text = format!("checks: [{}smtp.nosuch]\n", "smtp.*, ".repeat(1000));
     let shown = error(&text);

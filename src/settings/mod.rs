@@ -487,6 +487,11 @@ mod tests {
                 assert!(!text.is_empty(), "{}", setting.key);
             }
             assert!(setting.doc.ends_with('.') && setting.doc_fr.ends_with('.'));
+            assert!(
+                setting.in_scenario || setting.flag.is_some(),
+                "nothing can set `{}`",
+                setting.key
+            );
             assert_ne!(
                 setting.doc, setting.doc_fr,
                 "{} has no French text",
