@@ -7,9 +7,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::outcome::Severity;
 use crate::report::{Format, Lang};
-use crate::settings::value::{self, DkimSelector, DnsZone, DomainName};
+use crate::settings::value::{self, DkimSelector, DnsZone, DomainName, HeloName};
 use crate::settings::{
-    BIND, CA_FILE, DKIM_SELECTORS, DNSBL, PROFILE, RELAY_DOMAIN, RESOLVER, TIMEOUT, TRUST_ANCHOR,
+    BIND, CA_FILE, DKIM_SELECTORS, DNSBL, HELO_NAME, PROFILE, RELAY_DOMAIN, RESOLVER, TIMEOUT,
+    TRUST_ANCHOR,
 };
 
 #[derive(Parser, Debug)]
@@ -172,6 +173,10 @@ pub struct RunOptions {
     #[arg(long = RELAY_DOMAIN.long(), value_name = "DOMAIN", help = RELAY_DOMAIN.help(),
           long_help = RELAY_DOMAIN.long_help(), value_parser = value::canonical::<DomainName>)]
     pub relay_domain: Option<String>,
+    #[arg(long = HELO_NAME.long(), value_name = "NAME", help = HELO_NAME.help(),
+          long_help = HELO_NAME.long_help(), env = HELO_NAME.env_var(),
+          value_parser = value::canonical::<HeloName>)]
+    pub helo_name: Option<String>,
     #[arg(long = DKIM_SELECTORS.long(), value_name = "SEL", help = DKIM_SELECTORS.help(),
           long_help = DKIM_SELECTORS.long_help(), value_parser = value::canonical::<DkimSelector>)]
     pub dkim_selectors: Vec<String>,

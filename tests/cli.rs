@@ -263,6 +263,11 @@ fn environment_variables_are_read_and_a_flag_beats_them() {
             "\"dns.example\" is not an IP address",
         ),
         (&[], &[("MAILCHECK_BIND", "127.0.100.2,nowhere")], "nowhere"),
+        (
+            &[],
+            &[("MAILCHECK_HELO_NAME", "probe")],
+            "`probe` is not a fully qualified host name",
+        ),
     ];
     for (args, vars, expected) in cases {
         let mut argv = vec!["run", "x.example"];

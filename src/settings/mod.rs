@@ -232,9 +232,9 @@ pub const HELO_NAME: Setting = Setting {
     default: "the address literal of the checker's end, e.g. `[192.0.2.7]`",
     default_fr: "le littéral d'adresse de notre côté, p. ex. `[192.0.2.7]`",
     example: "probe.example.net",
-    flag: None,
+    flag: Some("helo-name"),
     roster: None,
-    env: None,
+    env: Some("MAILCHECK_HELO_NAME"),
     doc: "Name the probes say in HELO/EHLO: a fully qualified host name or an address literal.",
     doc_fr: "Nom que les sondes annoncent en HELO/EHLO : un nom d'hôte complet ou un littéral d'adresse.",
 };
