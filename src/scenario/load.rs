@@ -16,6 +16,7 @@ use super::model::{CheckRule, Scenario, SettingsPatch};
 use super::select::{Catalog, closest, selector_problem};
 use crate::check::{CATALOG, Role};
 use crate::outcome::Severity;
+use crate::settings::value::Port;
 use crate::settings::{self, Kind, Setting, Value};
 
 mod custom;
@@ -692,13 +693,13 @@ impl Loader<'_> {
         let scalar = self.scalar(key, value, "a port number")?;
         let at = self.source.value_at(key, value);
         let number = self.integer(key, value, scalar, "a port number")?;
-        match u16::try_from(number) {
-            Ok(port) if port > 0 => Some(port),
-            _ => {
+        match Port::from_number(number) {
+            Ok(port) => Some(port.get()),
+            Err(error) => {
                 let diagnostic = Diagnostic::new(format!("port {number} is out of range"))
                     .at(at)
                     .label("not a TCP port")
-                    .note("a port is a number from 1 to 65535");
+                    .note(error.rule);
                 self.report(diagnostic);
                 None
             }

@@ -378,6 +378,52 @@ impl<const MAX: u64, const UNIT: char> fmt::Display for Bounded<MAX, UNIT> {
     }
 }
 
+/// A TCP port, 1 to 65535 (`ports:` of a scenario).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Port(u16);
+
+impl Port {
+    pub fn get(self) -> u16 {
+        self.0
+    }
+
+    /// From a number already read as a YAML integer.
+    pub fn from_number(number: i128) -> Result<Port, ValueError> {
+        match u16::try_from(number) {
+            Ok(port) if port > 0 => Ok(Port(port)),
+            _ => Err(ValueError::new(
+                &number.to_string(),
+                Flaw::OutOfRange,
+                "a port number",
+                "a port is a number from 1 to 65535",
+            )),
+        }
+    }
+}
+
+impl FromStr for Port {
+    type Err = ValueError;
+
+    fn from_str(text: &str) -> Result<Self, ValueError> {
+        let text = text.trim();
+        match text.parse::<i128>() {
+            Ok(number) => Port::from_number(number),
+            Err(_) => Err(ValueError::new(
+                text,
+                Flaw::Invalid,
+                "a port number",
+                "a port is a number from 1 to 65535",
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// Seconds for each network operation: more than 0, at most 600.
 #[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
 pub struct Seconds(f64);
@@ -537,6 +583,16 @@ mod tests {
         assert_eq!(Millis::from_number(60_000).unwrap().get(), 60_000);
         assert!(timeout("0").is_err() && timeout("601").is_err() && timeout("x").is_err());
         assert_eq!(timeout("2.5"), Ok(2.5));
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(ok::<Port>("25"), "25");
+        assert_eq!(ok::<Port>("65535"), "65535");
+        for text in ["0", "65536", "-1"] {
+            assert_eq!(bad::<Port>(text).flaw, Flaw::OutOfRange, "{text}");
+        }
+        assert_eq!(bad::<Port>("smtp").flaw, Flaw::Invalid);
     }
 
     #[test]
