@@ -293,12 +293,12 @@ pub fn load(path: &Path) -> Result<Report, String> {
 /// `diff`: compares, prints in the chosen format, exits 1 on a regression.
 pub fn command(args: DiffArgs) -> u8 {
     if args.old.as_os_str() == "-" && args.new.as_os_str() == "-" {
-        return crate::app::fatal("only one of OLD and NEW can be `-` (stdin)");
+        return crate::exit::fatal("only one of OLD and NEW can be `-` (stdin)");
     }
     let loaded = load(&args.old).and_then(|old| Ok((old, load(&args.new)?)));
     let (old, new) = match loaded {
         Ok(pair) => pair,
-        Err(message) => return crate::app::fatal(message),
+        Err(message) => return crate::exit::fatal(message),
     };
     let diff = compare(
         &old,
@@ -319,7 +319,7 @@ pub fn command(args: DiffArgs) -> u8 {
     if let Err(e) = written
         && e.kind() != io::ErrorKind::BrokenPipe
     {
-        return crate::app::fatal(format!("cannot write to stdout: {e}"));
+        return crate::exit::fatal(format!("cannot write to stdout: {e}"));
     }
     if diff.regression {
         exit::CHECK_FAILED

@@ -3,7 +3,7 @@
 //! 1. [`crate::roster::load`] reads the roster; a problem with the file stops here (exit 2).
 //! 2. Each student's run options are the command line's, under the roster's `defaults:` and the
 //!    student's own keys ([`student_options`]), prepared exactly as `run` prepares its options
-//!    ([`app::prepare`]). A bad row (or a student whose options do not prepare, e.g. a missing
+//!    ([`pipeline::prepare`]). A bad row (or a student whose options do not prepare, e.g. a missing
 //!    password variable) stops the batch before anything connects, unless `--keep-going`: then
 //!    it is reported as a student whose every check is an `error` saying why.
 //! 3. The students' servers are checked `--concurrency` at a time (16 by default), each with
@@ -21,10 +21,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::app::{self, Prepared};
 use crate::cli::{BatchArgs, RunOptions};
 use crate::exit;
 use crate::outcome::{Report, TargetReport};
+use crate::pipeline::{self, Prepared};
 use crate::report::{Format, Lang, RenderOptions, has_failures};
 use crate::roster::{self, Row, Student};
 use crate::runner::{self, Job, RunConfig};
@@ -67,7 +67,7 @@ pub fn command(args: BatchArgs) -> u8 {
 
     // The class's own options must hold whatever the rows say: they also grade the bad rows.
     let class_options = merged(&cli, &roster.defaults, None);
-    let class = match app::prepare(&class_options) {
+    let class = match pipeline::prepare(&class_options) {
         Ok(prepared) => prepared,
         Err(message) => {
             eprintln!("{message}");
@@ -137,17 +137,17 @@ pub fn command(args: BatchArgs) -> u8 {
         );
     }
 
-    let stdout_format = match app::stdout_format(&cli, &[(Format::Csv, &csv)]) {
+    let stdout_format = match pipeline::stdout_format(&cli, &[(Format::Csv, &csv)]) {
         Ok(format) => format,
-        Err(message) => return app::fatal(message),
+        Err(message) => return crate::exit::fatal(message),
     };
-    let mut outputs = match app::create_outputs(&cli, &[(Format::Csv, &csv)]) {
+    let mut outputs = match pipeline::create_outputs(&cli, &[(Format::Csv, &csv)]) {
         Ok(outputs) => outputs,
-        Err(message) => return app::fatal(message),
+        Err(message) => return crate::exit::fatal(message),
     };
-    let runtime = match app::runtime() {
+    let runtime = match pipeline::runtime() {
         Ok(runtime) => runtime,
-        Err(message) => return app::fatal(message),
+        Err(message) => return crate::exit::fatal(message),
     };
     let lang: Lang = cli.lang.into();
     let mut secrets: Vec<String> = class.secrets.clone();
@@ -162,7 +162,7 @@ pub fn command(args: BatchArgs) -> u8 {
         let configs = distinct
             .into_iter()
             .map(|(options, prepared)| {
-                prepared.config(&options, app::CONNECTIONS_PER_TARGET, parallel)
+                prepared.config(&options, pipeline::CONNECTIONS_PER_TARGET, parallel)
             })
             .collect::<Result<Vec<RunConfig>, String>>()?;
         let jobs: Vec<Job<'_>> = entries
@@ -193,7 +193,7 @@ pub fn command(args: BatchArgs) -> u8 {
     });
     let mut report = match checked {
         Ok(report) => report,
-        Err(message) => return app::fatal(message),
+        Err(message) => return crate::exit::fatal(message),
     };
     runtime.shutdown_timeout(Duration::from_millis(200));
 
@@ -235,7 +235,7 @@ pub fn command(args: BatchArgs) -> u8 {
         other => other,
     };
     let render = RenderOptions {
-        color: app::color_wanted(&cli.output) && format == Format::Class,
+        color: pipeline::color_wanted(&cli.output) && format == Format::Class,
         verbose: cli.output.verbose,
         quiet: cli.output.quiet,
         secrets,
@@ -246,7 +246,7 @@ pub fn command(args: BatchArgs) -> u8 {
         .targets
         .iter()
         .any(|t| t.is_failing(cli.fail_on, cli.min_score));
-    let code = app::write_reports(&report, format, &render, &mut outputs, failing);
+    let code = pipeline::write_reports(&report, format, &render, &mut outputs, failing);
     for target in &report.targets {
         if let Some(why) = target.below_min_score(cli.min_score) {
             eprintln!("mailcheck: {}: {why}", target.display_name());
@@ -287,7 +287,7 @@ fn entry(
             config: index,
         };
     }
-    match app::prepare(&options) {
+    match pipeline::prepare(&options) {
         Ok(prepared) => {
             distinct.push((options, prepared));
             keys.insert(key, distinct.len() - 1);

@@ -72,18 +72,18 @@ pub fn command(path: &Path) -> u8 {
     let mut handle = match created {
         Ok(handle) => handle,
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return crate::app::fatal(format!(
+            return crate::exit::fatal(format!(
                 "{} already exists: not overwritten (remove it, or give another FILE)",
                 path.display()
             ));
         }
-        Err(e) => return crate::app::fatal(format!("cannot write {}: {e}", path.display())),
+        Err(e) => return crate::exit::fatal(format!("cannot write {}: {e}", path.display())),
     };
     // The comments name the file as it was written.
     let name = path.display().to_string();
     let text = STARTER.replace("mailcheck.yaml", &name);
     if let Err(e) = handle.write_all(text.as_bytes()) {
-        return crate::app::fatal(format!("cannot write {}: {e}", path.display()));
+        return crate::exit::fatal(format!("cannot write {}: {e}", path.display()));
     }
     println!(
         "wrote {}: check it with `mailcheck validate {0}`, use it with `mailcheck run TARGET -s {0}`",

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod exit;
 pub mod init;
 pub mod outcome;
+pub mod pipeline;
 pub mod probe;
 pub mod report;
 pub mod roster;

@@ -25,12 +25,12 @@ pub fn man(dir: Option<&Path>) -> u8 {
     let Some(dir) = dir else {
         let mut page = Vec::new();
         if let Err(e) = clap_mangen::Man::new(command).render(&mut page) {
-            return crate::app::fatal(format!("cannot render the manual page: {e}"));
+            return crate::exit::fatal(format!("cannot render the manual page: {e}"));
         }
         return write_stdout(&page);
     };
     if let Err(e) = std::fs::create_dir_all(dir) {
-        return crate::app::fatal(format!("cannot create {}: {e}", dir.display()));
+        return crate::exit::fatal(format!("cannot create {}: {e}", dir.display()));
     }
     match write_pages(command, dir) {
         Ok(written) => {
@@ -39,7 +39,7 @@ pub fn man(dir: Option<&Path>) -> u8 {
             }
             exit::OK
         }
-        Err(message) => crate::app::fatal(message),
+        Err(message) => crate::exit::fatal(message),
     }
 }
 
@@ -81,6 +81,6 @@ fn write_stdout(bytes: &[u8]) -> u8 {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => exit::OK,
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
-        Err(e) => crate::app::fatal(format!("cannot write to stdout: {e}")),
+        Err(e) => crate::exit::fatal(format!("cannot write to stdout: {e}")),
     }
 }
