@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{json, stderr, stdout};
+use common::{json, password, stderr, stdout};
 
 const LAB_DIR: &str = "/var/lib/mailcheck-lab";
 
@@ -15,14 +15,6 @@ static REF_MAILBOX: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn require_lab() {
     common::require_lab(&["127.0.100.10:587", "127.0.100.10:993", "127.0.100.20:587"]);
-}
-
-fn password() -> String {
-    let dir = std::env::var("MAILCHECK_LAB_DIR").unwrap_or_else(|_| LAB_DIR.into());
-    std::fs::read_to_string(format!("{dir}/secrets/test-password"))
-        .expect("the lab's test password file is readable (run the tests as root)")
-        .trim()
-        .to_string()
 }
 
 /// Runs mailcheck with the lab's options, the `ci` profile's e2e checks and the test user.

@@ -11,25 +11,13 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use common::{json, stderr};
+use common::{json, lab_dir, password, stderr};
 
-const LAB_DIR: &str = "/var/lib/mailcheck-lab";
 const IDS: [&str; 3] = [
     "smtp.starttls.injection",
     "smtp.smuggling",
     "smtp.rcpt.enumeration",
 ];
-
-fn lab_dir() -> String {
-    std::env::var("MAILCHECK_LAB_DIR").unwrap_or_else(|_| LAB_DIR.into())
-}
-
-fn password() -> String {
-    std::fs::read_to_string(format!("{}/secrets/test-password", lab_dir()))
-        .expect("the lab's test password file is readable (run the tests as root)")
-        .trim()
-        .to_string()
-}
 
 fn require_lab() {
     common::require_lab(&["127.0.100.10:587", "127.0.100.10:993", "127.0.100.20:143"]);

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{json, mailcheck, stderr};
+use common::{ca_file, json, mailcheck, stderr};
 use serde_json::Value;
 
 const RESOLVER: &str = "127.0.100.53";
@@ -14,12 +14,6 @@ const V6: &str = "fd00:6d63:6b::10";
 
 fn require_lab() {
     common::require_lab(&["[fd00:6d63:6b::10]:25"]);
-}
-
-fn ca_file() -> String {
-    let lab =
-        std::env::var("MAILCHECK_LAB_DIR").unwrap_or_else(|_| "/var/lib/mailcheck-lab".into());
-    format!("{lab}/ca/ca.pem")
 }
 
 fn run(target: &str, extra: &[&str]) -> (Value, std::process::Output) {

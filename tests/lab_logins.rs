@@ -7,19 +7,11 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{json, stderr};
+use common::{json, password, stderr};
 
 const RESOLVER: &str = "127.0.100.53";
 const CHECKER: &str = "127.0.100.2";
 const WEAK: &str = "mail.weak.test";
-const LAB: &str = "/var/lib/mailcheck-lab";
-
-fn password() -> String {
-    std::fs::read_to_string(format!("{LAB}/secrets/test-password"))
-        .expect("the lab's test password file is readable (run the tests as root)")
-        .trim()
-        .to_string()
-}
 
 fn require_lab() {
     common::require_lab(&["127.0.100.20:143", "127.0.100.20:110"]);

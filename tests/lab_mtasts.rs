@@ -7,20 +7,12 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{json, mailcheck, stderr};
+use common::{ca_file, json, mailcheck, stderr};
 use serde_json::Value;
 
 const RESOLVER: &str = "127.0.100.53";
 const CHECKER: &str = "127.0.100.2";
 const POLICY_SERVER: &str = "127.0.100.80:443";
-
-fn lab_dir() -> String {
-    std::env::var("MAILCHECK_LAB_DIR").unwrap_or_else(|_| "/var/lib/mailcheck-lab".into())
-}
-
-fn ca_file() -> String {
-    format!("{}/ca/ca.pem", lab_dir())
-}
 
 fn require_lab() {
     common::require_lab(&[POLICY_SERVER]);

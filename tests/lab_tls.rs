@@ -10,22 +10,13 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{json, mailcheck, stderr, stdout};
+use common::{ca_file, json, mailcheck, password_file, stderr, stdout};
 
 const RESOLVER: &str = "127.0.100.53";
 const CHECKER: &str = "127.0.100.2";
 const REFERENCE: &str = "mail.ref.test";
 const WEAK: &str = "mail.weak.test";
 const LEGACY: &str = "127.0.100.30";
-const LAB: &str = "/var/lib/mailcheck-lab";
-
-fn ca_file() -> String {
-    format!("{LAB}/ca/ca.pem")
-}
-
-fn password_file() -> String {
-    format!("{LAB}/secrets/test-password")
-}
 
 fn require_lab() {
     common::require_lab(&["127.0.100.10:993", "127.0.100.20:143", "127.0.100.30:465"]);

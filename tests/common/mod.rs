@@ -9,6 +9,29 @@ use std::process::{Command, Output};
 use std::thread;
 use std::time::Duration;
 
+/// The lab's state directory (`MAILCHECK_LAB_DIR`, else where `scripts/lab-up` puts it).
+pub fn lab_dir() -> String {
+    std::env::var("MAILCHECK_LAB_DIR").unwrap_or_else(|_| "/var/lib/mailcheck-lab".into())
+}
+
+/// The lab's private CA, for `--ca-file`.
+pub fn ca_file() -> String {
+    format!("{}/ca/ca.pem", lab_dir())
+}
+
+/// The file holding the lab mailboxes' password, for `--password-file`.
+pub fn password_file() -> String {
+    format!("{}/secrets/test-password", lab_dir())
+}
+
+/// The lab mailboxes' password.
+pub fn password() -> String {
+    std::fs::read_to_string(password_file())
+        .expect("the lab's test password file is readable (run the tests as root)")
+        .trim()
+        .to_string()
+}
+
 /// Runs `mailcheck` with `args`, colour off.
 pub fn mailcheck(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mailcheck"))
