@@ -20,7 +20,9 @@ use crate::report::{Format, Lang};
     after_help = "Examples:\n  mailcheck run mail.example.com --relay-domain example.org\n  \
                   mailcheck run example.com --format json > report.json\n  mailcheck list\n  \
                   mailcheck explain smtp.relay.refused\n  mailcheck validate my-scenario.yaml\n  \
-                  mailcheck batch class.yaml --html class.html --scale 20\n\n\
+                  mailcheck batch class.yaml --html class.html --scale 20\n  \
+                  mailcheck diff baseline.json today.json\n  mailcheck init site.yaml\n  \
+                  mailcheck completions bash > /etc/bash_completion.d/mailcheck\n\n\
                   Exit codes: 0 all good, 1 a check failed, 2 usage/scenario/input error."
 )]
 pub struct Cli {

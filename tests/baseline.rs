@@ -67,8 +67,13 @@ fn diff(old: &Path, new: &Path, format: &str) -> std::process::Output {
     ])
 }
 
+/// `diff --format json`, checked against `docs/diff.schema.json` by the schema validator.
 fn diff_json(old: &Path, new: &Path) -> (Option<i32>, Value) {
     let output = diff(old, new, "json");
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diff.schema.json");
+    if let Err(complaints) = common::schema::check_against(schema, &stdout(&output)) {
+        panic!("diff's JSON does not follow docs/diff.schema.json:\n{complaints}");
+    }
     let value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "diff --format json is not JSON ({e}):\n{}\n{}",

@@ -69,7 +69,17 @@ fn usage_errors_exit_2_with_a_clear_message() {
 
 #[test]
 fn help_shows_examples_for_each_subcommand() {
-    for sub in ["run", "list", "explain", "validate"] {
+    for sub in [
+        "run",
+        "batch",
+        "list",
+        "explain",
+        "validate",
+        "diff",
+        "init",
+        "completions",
+        "man",
+    ] {
         let output = mailcheck(&[sub, "--help"]);
         assert_eq!(output.status.code(), Some(0));
         assert!(
