@@ -148,6 +148,158 @@ impl fmt::Display for Category {
     }
 }
 
+/// What was spoken on an endpoint: the protocol and how TLS came in (SPEC "Results":
+/// `smtp`, `smtp+starttls`, `smtps`, and the same for `imap` and `pop3`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Transport {
+    Smtp,
+    SmtpStarttls,
+    Smtps,
+    Imap,
+    ImapStarttls,
+    Imaps,
+    Pop3,
+    Pop3Starttls,
+    Pop3s,
+}
+
+impl Transport {
+    pub const ALL: [Transport; 9] = [
+        Transport::Smtp,
+        Transport::SmtpStarttls,
+        Transport::Smtps,
+        Transport::Imap,
+        Transport::ImapStarttls,
+        Transport::Imaps,
+        Transport::Pop3,
+        Transport::Pop3Starttls,
+        Transport::Pop3s,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Smtp => "smtp",
+            Transport::SmtpStarttls => "smtp+starttls",
+            Transport::Smtps => "smtps",
+            Transport::Imap => "imap",
+            Transport::ImapStarttls => "imap+starttls",
+            Transport::Imaps => "imaps",
+            Transport::Pop3 => "pop3",
+            Transport::Pop3Starttls => "pop3+starttls",
+            Transport::Pop3s => "pop3s",
+        }
+    }
+}
+
+/// Where a result was observed: an address, a port and what was spoken there. On the wire it
+/// is the string `203.0.113.10:587/smtp+starttls` (`[2001:db8::1]:25/smtp` for IPv6).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Endpoint {
+    pub address: std::net::SocketAddr,
+    pub transport: Transport,
+}
+
+impl Endpoint {
+    /// `587/smtp+starttls`: the endpoint without its address, for a report that names the
+    /// host once.
+    pub fn port_label(&self) -> String {
+        format!("{}/{}", self.address.port(), self.transport.as_str())
+    }
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.address, self.transport.as_str())
+    }
+}
+
+impl std::str::FromStr for Endpoint {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Endpoint, String> {
+        let bad = || format!("`{text}` is not an endpoint (address:port/protocol)");
+        let (address, protocol) = text.rsplit_once('/').ok_or_else(bad)?;
+        Ok(Endpoint {
+            address: address.parse().map_err(|_| bad())?,
+            transport: Transport::ALL
+                .into_iter()
+                .find(|t| t.as_str() == protocol)
+                .ok_or_else(bad)?,
+        })
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Endpoint {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Endpoint, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// How to fix a result, and whose text it is: the check's generic catalog fix (which
+/// `--lang` may translate) or one the check wrote for this very server (kept as written: it
+/// says more). The JSON holds only the text; a fix read back from JSON counts as the check's
+/// own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fix {
+    pub text: String,
+    pub from_catalog: bool,
+}
+
+impl Fix {
+    pub fn catalog(text: &str) -> Fix {
+        Fix {
+            text: text.to_owned(),
+            from_catalog: true,
+        }
+    }
+
+    pub fn own(text: impl Into<String>) -> Fix {
+        Fix {
+            text: text.into(),
+            from_catalog: false,
+        }
+    }
+}
+
+impl std::ops::Deref for Fix {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl From<&str> for Fix {
+    fn from(text: &str) -> Fix {
+        Fix::own(text)
+    }
+}
+
+impl fmt::Display for Fix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for Fix {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fix {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Fix, D::Error> {
+        String::deserialize(deserializer).map(Fix::own)
+    }
+}
+
 /// One check's verdict on one endpoint (or on the target's DNS, where `endpoint` is `None`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
@@ -155,8 +307,9 @@ pub struct CheckResult {
     pub title: String,
     pub category: Category,
     pub severity: Severity,
-    /// `host:port/proto`, e.g. `127.0.0.10:587/smtp+starttls`; `None` for DNS checks.
-    pub endpoint: Option<String>,
+    /// `address:port/proto` on the wire, e.g. `127.0.0.10:587/smtp+starttls`; `None` for DNS
+    /// checks.
+    pub endpoint: Option<Endpoint>,
     pub status: Status,
     /// One line saying what was observed.
     pub message: String,
@@ -164,7 +317,7 @@ pub struct CheckResult {
     /// credentials already redacted.
     pub evidence: Vec<String>,
     /// How to fix a `fail`/`warn`/`error`; `None` on `pass` and `skip`.
-    pub fix: Option<String>,
+    pub fix: Option<Fix>,
     pub duration_ms: u64,
 }
 
@@ -312,13 +465,82 @@ impl TargetReport {
     }
 }
 
+/// A class at a glance (`batch`): how many targets came out clean, with failures or
+/// unreachable, and grade statistics over those that have a grade. Computed here once for
+/// every format that shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassStats {
+    pub count: usize,
+    /// Reachable, and no `fail`/`error` result.
+    pub clean: usize,
+    /// Reachable, with a `fail` or `error` result.
+    pub failing: usize,
+    pub unreachable: usize,
+    /// `None` when no target has a grade.
+    pub grades: Option<GradeStats>,
+}
+
+/// Grades out of a scale: mean, median, lowest and highest.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GradeStats {
+    pub scale: u16,
+    pub mean: f64,
+    pub median: f64,
+    pub lowest: f64,
+    pub highest: f64,
+}
+
+impl ClassStats {
+    /// The statistics of `report`'s targets, grades out of `scale` (100: the score).
+    pub fn of(report: &Report, scale: u16) -> ClassStats {
+        let targets = &report.targets;
+        let unreachable = targets.iter().filter(|t| t.is_unreachable()).count();
+        let failing = targets
+            .iter()
+            .filter(|t| !t.is_unreachable() && t.results.iter().any(|r| r.status.is_failing()))
+            .count();
+        let mut grades: Vec<f64> = targets
+            .iter()
+            .filter_map(|t| grade(t.score, scale))
+            .collect();
+        grades.sort_by(f64::total_cmp);
+        let grades = (!grades.is_empty()).then(|| {
+            let middle = grades.len() / 2;
+            GradeStats {
+                scale,
+                mean: grades.iter().sum::<f64>() / grades.len() as f64,
+                median: if grades.len().is_multiple_of(2) {
+                    (grades[middle - 1] + grades[middle]) / 2.0
+                } else {
+                    grades[middle]
+                },
+                lowest: grades[0],
+                highest: grades[grades.len() - 1],
+            }
+        });
+        ClassStats {
+            count: targets.len(),
+            clean: targets.len() - unreachable - failing,
+            failing,
+            unreachable,
+            grades,
+        }
+    }
+}
+
+/// A score (out of 100) as a grade out of `scale`, to one decimal.
+pub fn grade(score: Option<f64>, scale: u16) -> Option<f64> {
+    score.map(|score| (score * f64::from(scale) / 10.0).round() / 10.0)
+}
+
 /// One run of mailcheck over one or more targets.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub schema: String,
     pub tool: Tool,
-    /// RFC 3339, UTC.
-    pub started_at: String,
+    /// RFC 3339 on the wire, UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: time::OffsetDateTime,
     pub duration_ms: u64,
     pub targets: Vec<TargetReport>,
 }
@@ -348,6 +570,63 @@ pub fn millis(duration: Duration) -> u64 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn endpoints_are_the_same_strings_on_the_wire() {
+        for text in [
+            "203.0.113.10:587/smtp+starttls",
+            "[2001:db8::1]:25/smtp",
+            "127.0.0.1:993/imaps",
+            "127.0.0.1:110/pop3",
+        ] {
+            let endpoint: Endpoint = text.parse().unwrap();
+            assert_eq!(endpoint.to_string(), text);
+            let json = serde_json::to_value(endpoint).unwrap();
+            assert_eq!(json, text);
+            assert_eq!(serde_json::from_value::<Endpoint>(json).unwrap(), endpoint);
+        }
+        let endpoint: Endpoint = "[2001:db8::1]:25/smtp".parse().unwrap();
+        assert_eq!(endpoint.port_label(), "25/smtp");
+        for bad in [
+            "",
+            "dns",
+            "mail.example:25/smtp",
+            "192.0.2.1/smtp",
+            "192.0.2.1:25/http",
+        ] {
+            assert!(bad.parse::<Endpoint>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn started_at_is_rfc3339_on_the_wire() {
+        let report = Report {
+            schema: REPORT_SCHEMA.into(),
+            tool: Tool::this(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00.25 UTC),
+            duration_ms: 0,
+            targets: vec![],
+        };
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["started_at"], "2026-11-22T10:00:00.25Z");
+        let back: Report = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, report);
+        // Another offset is the same instant; a date without one is refused.
+        let mut other = json.clone();
+        other["started_at"] = "2026-11-22T11:30:00.25+01:30".into();
+        let other: Report = serde_json::from_value(other).unwrap();
+        assert_eq!(other.started_at, report.started_at);
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-22T10:00:00Z",
+            "2026-11-22T10:00:00",
+        ] {
+            let mut broken = json.clone();
+            broken["started_at"] = bad.into();
+            assert!(serde_json::from_value::<Report>(broken).is_err(), "{bad}");
+        }
+    }
+
     fn result(severity: Severity, status: Status) -> CheckResult {
         CheckResult {
             id: "x".into(),
@@ -361,6 +640,51 @@ mod tests {
             fix: None,
             duration_ms: 0,
         }
+    }
+
+    #[test]
+    fn class_statistics_are_computed_once_here() {
+        let target = |statuses: &[Status]| {
+            let results = statuses
+                .iter()
+                .map(|&status| {
+                    let mut r = result(Severity::High, status);
+                    r.endpoint = Some("192.0.2.1:25/smtp".parse().unwrap());
+                    r.evidence = vec!["S: 220 hi".into()];
+                    r
+                })
+                .collect();
+            TargetReport::new("t".into(), None, vec![], results)
+        };
+        let mut dead = target(&[Status::Error]);
+        dead.results[0].evidence.clear();
+        let report = Report {
+            schema: REPORT_SCHEMA.into(),
+            tool: Tool::this(),
+            started_at: time::OffsetDateTime::UNIX_EPOCH,
+            duration_ms: 0,
+            targets: vec![
+                target(&[Status::Pass]),               // 20/20
+                target(&[Status::Pass, Status::Fail]), // 10/20
+                target(&[Status::Warn]),               // 10/20
+                dead,                                  // 0/20, unreachable
+            ],
+        };
+        let stats = ClassStats::of(&report, 20);
+        assert_eq!(
+            (stats.count, stats.clean, stats.failing, stats.unreachable),
+            (4, 2, 1, 1)
+        );
+        let grades = stats.grades.unwrap();
+        assert_eq!(
+            (grades.mean, grades.median, grades.lowest, grades.highest),
+            (10.0, 10.0, 0.0, 20.0)
+        );
+        let none = Report {
+            targets: vec![],
+            ..report
+        };
+        assert_eq!(ClassStats::of(&none, 20).grades, None);
     }
 
     #[test]
@@ -387,7 +711,7 @@ mod tests {
     fn unreachable_means_no_port_told_anything() {
         let on_port = |status, evidence: &[&str]| {
             let mut r = result(Severity::High, status);
-            r.endpoint = Some("192.0.2.1:25/smtp".into());
+            r.endpoint = Some("192.0.2.1:25/smtp".parse().unwrap());
             r.evidence = evidence.iter().map(|l| (*l).to_string()).collect();
             r
         };

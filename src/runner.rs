@@ -20,21 +20,16 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::check::{
-    Check, Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
+    Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
     TargetMemo, Verdict,
 };
-use crate::outcome::{Category, CheckResult, Report, Severity, Status, TargetReport, Tool, millis};
+use crate::outcome::{Category, CheckResult, Fix, Report, Status, TargetReport, Tool, millis};
 use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
 use crate::probe::smtp::Session;
 use crate::target::{ResolvedTarget, resolve};
 
-/// A check chosen for the run, with the scenario's severity for it.
-#[derive(Clone, Copy)]
-pub struct SelectedCheck {
-    pub check: &'static dyn Check,
-    pub severity: Severity,
-}
+pub use crate::scenario::SelectedCheck;
 
 /// Everything a run needs besides the targets.
 pub struct RunConfig {
@@ -104,9 +99,7 @@ pub async fn run_jobs(
     parallel_targets: usize,
     on_target_done: Option<OnTargetDone<'_>>,
 ) -> Report {
-    let started_at = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
+    let started_at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
     let gate = Semaphore::new(parallel_targets.max(1));
     let reports = join_all(jobs.iter().map(|job| async {
@@ -324,7 +317,7 @@ async fn run_group(
             .endpoint
             .as_ref()
             .map(|e| e.label(group.stage))
-            .or_else(|| verdict.endpoint.clone());
+            .or(verdict.endpoint);
         results.push((
             *index,
             group.endpoint.clone(),
@@ -352,15 +345,17 @@ async fn tidy(slot: &mut SessionSlot, before: Option<crate::probe::transcript::M
 
 pub(crate) fn to_result(
     selected: SelectedCheck,
-    endpoint: Option<String>,
+    endpoint: Option<crate::outcome::Endpoint>,
     verdict: Verdict,
     started: Instant,
 ) -> CheckResult {
     let info = selected.check.info();
     let fix = match verdict.status {
         Status::Pass | Status::Skip => None,
-        Status::Fail | Status::Warn => Some(verdict.fix.unwrap_or_else(|| info.fix.to_string())),
-        Status::Error => verdict.fix,
+        Status::Fail | Status::Warn => {
+            Some(verdict.fix.map_or_else(|| Fix::catalog(info.fix), Fix::own))
+        }
+        Status::Error => verdict.fix.map(Fix::own),
     };
     CheckResult {
         id: info.id.into(),
@@ -435,7 +430,8 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
-    use crate::check::CheckInfo;
+    use crate::check::{Check, CheckInfo};
+    use crate::outcome::Severity;
     use crate::probe::conn::Conn;
     use crate::probe::dns::fixture::Fixture;
 

@@ -134,7 +134,7 @@ fn junitparser_reads_the_report() {
             .iter()
             .zip(&target.results)
         {
-            let endpoint = result.endpoint.as_deref().unwrap_or("dns");
+            let endpoint = result.endpoint.map_or("dns".to_owned(), |e| e.to_string());
             assert_eq!(case["name"], format!("{} @ {endpoint}", result.id).as_str());
             assert_eq!(case["classname"], result.category.as_str());
             let time = case["time"].as_f64().unwrap();

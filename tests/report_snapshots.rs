@@ -195,7 +195,9 @@ fn no_format_shows_a_secret() {
     result.message = format!("login with {SECRET} was accepted");
     result.evidence.push(format!("C: AUTH PLAIN user {SECRET}"));
     result.evidence.push(format!("C: {SECRET_BASE64}"));
-    report.targets[1].results[1].fix = Some(format!("password was {SECRET}"));
+    report.targets[1].results[1].fix = Some(mailcheck::outcome::Fix::own(format!(
+        "password was {SECRET}"
+    )));
 
     for format in Format::ALL {
         for verbose in [false, true] {

@@ -42,20 +42,24 @@ impl Endpoint {
     }
 
     /// `127.0.0.10:587/smtp+starttls`: the address, port and what was spoken there.
-    pub fn label(&self, stage: Stage) -> String {
-        let protocol = match self.role.protocol() {
-            Protocol::Smtp => "smtp",
-            Protocol::Imap => "imap",
-            Protocol::Pop3 => "pop3",
+    pub fn label(&self, stage: Stage) -> crate::outcome::Endpoint {
+        use crate::outcome::Transport;
+        let secured = stage == Stage::Secured;
+        let transport = match (self.role.protocol(), self.role.implicit_tls(), secured) {
+            (Protocol::Smtp, true, _) => Transport::Smtps,
+            (Protocol::Smtp, false, true) => Transport::SmtpStarttls,
+            (Protocol::Smtp, false, false) => Transport::Smtp,
+            (Protocol::Imap, true, _) => Transport::Imaps,
+            (Protocol::Imap, false, true) => Transport::ImapStarttls,
+            (Protocol::Imap, false, false) => Transport::Imap,
+            (Protocol::Pop3, true, _) => Transport::Pop3s,
+            (Protocol::Pop3, false, true) => Transport::Pop3Starttls,
+            (Protocol::Pop3, false, false) => Transport::Pop3,
         };
-        let how = if self.role.implicit_tls() {
-            "s"
-        } else if stage == Stage::Secured {
-            "+starttls"
-        } else {
-            ""
-        };
-        format!("{}/{protocol}{how}", self.addr())
+        crate::outcome::Endpoint {
+            address: self.addr(),
+            transport,
+        }
     }
 
     /// The name to present in SNI and to match certificates against.

@@ -14,7 +14,7 @@ pub struct Verdict {
     /// offers no TLS, whose absence another check reports).
     pub omitted: bool,
     /// For target-scoped checks that still went through one endpoint (e2e): its label.
-    pub endpoint: Option<String>,
+    pub endpoint: Option<crate::outcome::Endpoint>,
 }
 
 impl Verdict {
@@ -63,8 +63,8 @@ impl Verdict {
     }
 
     /// Names the endpoint a target-scoped check used (`127.0.0.10:587/smtp+starttls`).
-    pub fn at(mut self, endpoint: impl Into<String>) -> Verdict {
-        self.endpoint = Some(endpoint.into());
+    pub fn at(mut self, endpoint: crate::outcome::Endpoint) -> Verdict {
+        self.endpoint = Some(endpoint);
         self
     }
 

@@ -1,6 +1,6 @@
 //! DNSSEC validation by mailcheck itself (never a resolver's AD bit): a top-down chain walk
 //! from a trust anchor, DS → DNSKEY → RRSIG one zone cut at a time, on the records that
-//! queries with the DO bit bring back ([`super::dns::Source::lookup_signed`]).
+//! queries with the DO bit bring back ([`super::dns_source::Source::lookup_signed`]).
 //!
 //! Why our own walk over hickory-proto's primitives (`DNSKEY::verify_rrsig`, `DS::covers`,
 //! canonical name order) rather than hickory's validating `DnssecDnsHandle`: the handle only
@@ -27,7 +27,7 @@ use hickory_resolver::proto::op::ResponseCode;
 use hickory_resolver::proto::rr::{DNSClass, Name, RData, Record, RecordType};
 use tokio::sync::OnceCell;
 
-use super::dns::{Signed, Source, normal};
+use super::dns_source::{Signed, Source, normal};
 
 /// Most RRSIGs tried per RRset: a real one has one or two (a key rollover).
 const MAX_SIGNATURES_TRIED: usize = 8;
@@ -277,7 +277,7 @@ fn now() -> u32 {
 
 /// A signature time for messages.
 pub fn date(serial: u32) -> String {
-    crate::check::tls::openssl_date(i64::from(serial))
+    super::transcript::openssl_date(i64::from(serial))
 }
 
 impl Validator {
@@ -959,7 +959,7 @@ pub mod signed {
     use hickory_resolver::proto::op::ResponseCode;
     use hickory_resolver::proto::rr::{DNSClass, Name, RData, Record, RecordType, SerialNumber};
 
-    use super::super::dns::{Answer, Rr, Signed, Source};
+    use super::super::dns_source::{Answer, Rr, Signed, Source};
 
     pub fn name(text: &str) -> Name {
         super::parse_name(text).unwrap()

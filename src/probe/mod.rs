@@ -4,6 +4,7 @@
 pub mod conn;
 pub mod contact;
 pub mod dns;
+pub mod dns_source;
 pub mod dnssec;
 pub mod failure;
 pub mod https;

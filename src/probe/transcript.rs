@@ -86,3 +86,14 @@ impl Transcript {
             .unwrap_or_default()
     }
 }
+
+/// `Nov 22 02:11:00 2027 GMT`, as openssl prints dates.
+pub fn openssl_date(timestamp: i64) -> String {
+    let format = time::macros::format_description!(
+        "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
+    );
+    time::OffsetDateTime::from_unix_timestamp(timestamp)
+        .ok()
+        .and_then(|t| t.format(format).ok())
+        .unwrap_or_else(|| format!("@{timestamp}"))
+}

@@ -23,10 +23,9 @@ use anstyle::{AnsiColor, Style};
 
 use super::text::{Text, truncate, width};
 use super::{
-    Lang, RenderOptions, Reporter, grade, grade_label, has_failures, printable, unreachable_why,
-    worst_failures,
+    Lang, RenderOptions, Reporter, grade, grade_label, printable, unreachable_why, worst_failures,
 };
-use crate::outcome::{Report, TargetReport};
+use crate::outcome::{ClassStats, Report, TargetReport};
 
 pub(super) struct Class;
 
@@ -168,17 +167,16 @@ fn title_line(report: &Report, options: &RenderOptions) -> String {
     if let Some(scale) = options.scale {
         parts.push(format!("{} {scale}", lang.tr("grades out of", "notes sur")));
     }
-    if let Some(when) = started(&report.started_at) {
-        parts.push(when);
-    }
+    parts.push(started(report.started_at));
     parts.join(" · ")
 }
 
-/// `2026-11-22T10:00:03Z` → `2026-11-22 10:00 UTC`.
-pub(super) fn started(rfc3339: &str) -> Option<String> {
-    let (date, time) = rfc3339.split_once('T')?;
-    let minutes = time.get(..5)?;
-    Some(format!("{date} {minutes} UTC"))
+/// `2026-11-22 10:00 UTC`: when the run started, to the minute.
+pub(super) fn started(when: time::OffsetDateTime) -> String {
+    let when = when.to_offset(time::UtcOffset::UTC);
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    when.format(format)
+        .unwrap_or_else(|_| when.unix_timestamp().to_string())
 }
 
 /// The failing checks of a target, most severe first, as many as fit in `room` columns.
@@ -216,14 +214,13 @@ fn problems(target: &TargetReport, lang: Lang, room: usize) -> String {
 /// The class lines: counts, then grade statistics over the students who have a grade.
 fn class_lines(report: &Report, options: &RenderOptions) -> Vec<String> {
     let lang = options.lang;
-    let count = report.targets.len();
-    let unreachable = report.targets.iter().filter(|t| t.is_unreachable()).count();
-    let failing = report
-        .targets
-        .iter()
-        .filter(|t| has_failures(t) && !t.is_unreachable())
-        .count();
-    let clean = count - unreachable - failing;
+    let ClassStats {
+        count,
+        clean,
+        failing,
+        unreachable,
+        grades,
+    } = ClassStats::of(report, options.scale.unwrap_or(100));
     let mut lines = vec![format!(
         "{count} {} {} {:.1} s: {clean} {}, {failing} {}, {unreachable} {}",
         if count == 1 {
@@ -241,33 +238,19 @@ fn class_lines(report: &Report, options: &RenderOptions) -> Vec<String> {
             lang.tr("unreachable", "injoignables")
         },
     )];
-    let scale = options.scale.unwrap_or(100);
-    let mut grades: Vec<f64> = report
-        .targets
-        .iter()
-        .filter_map(|t| grade(t.score, scale))
-        .collect();
-    if !grades.is_empty() {
-        grades.sort_by(f64::total_cmp);
-        let mean = grades.iter().sum::<f64>() / grades.len() as f64;
-        let middle = grades.len() / 2;
-        let median = if grades.len().is_multiple_of(2) {
-            (grades[middle - 1] + grades[middle]) / 2.0
-        } else {
-            grades[middle]
-        };
-        let label = |value: f64| format!("{value:.1}/{scale}");
+    if let Some(grades) = grades {
+        let label = |value: f64| format!("{value:.1}/{}", grades.scale);
         lines.push(format!(
             "{}: {} {}, {} {}, {} {}, {} {}",
             lang.tr("grades", "notes"),
             lang.tr("mean", "moyenne"),
-            label(mean),
+            label(grades.mean),
             lang.tr("median", "médiane"),
-            label(median),
+            label(grades.median),
             lang.tr("lowest", "minimum"),
-            label(grades[0]),
+            label(grades.lowest),
             lang.tr("highest", "maximum"),
-            label(grades[grades.len() - 1]),
+            label(grades.highest),
         ));
     }
     lines
@@ -284,7 +267,7 @@ mod tests {
             title: "t".into(),
             category: Category::Smtp,
             severity,
-            endpoint: Some("192.0.2.1:25/smtp".into()),
+            endpoint: Some("192.0.2.1:25/smtp".parse().unwrap()),
             status,
             message: message.into(),
             evidence: vec![],
@@ -332,7 +315,7 @@ mod tests {
         Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:03Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:03 UTC),
             duration_ms: 4200,
             targets: vec![alice, bob, chloe],
         }

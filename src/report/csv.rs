@@ -80,7 +80,7 @@ mod tests {
             title: "t".into(),
             category: Category::Smtp,
             severity: Severity::High,
-            endpoint: Some(endpoint.into()),
+            endpoint: Some(endpoint.parse().unwrap()),
             status,
             message: "m".into(),
             evidence: vec![],
@@ -96,9 +96,9 @@ mod tests {
             Some("alice.test".into()),
             vec![],
             vec![
-                result("smtp.vrfy.disabled", "a:25/smtp", Status::Pass),
-                result("smtp.starttls", "a:25/smtp", Status::Pass),
-                result("smtp.starttls", "a:587/smtp", Status::Fail),
+                result("smtp.vrfy.disabled", "192.0.2.1:25/smtp", Status::Pass),
+                result("smtp.starttls", "192.0.2.1:25/smtp", Status::Pass),
+                result("smtp.starttls", "192.0.2.1:587/smtp", Status::Fail),
             ],
         )
         .with_name("Martin, Alice");
@@ -106,13 +106,17 @@ mod tests {
             "mail.bob.test".into(),
             None,
             vec![],
-            vec![result("smtp.vrfy.disabled", "b:25/smtp", Status::Error)],
+            vec![result(
+                "smtp.vrfy.disabled",
+                "192.0.2.2:25/smtp",
+                Status::Error,
+            )],
         )
         .with_name("=HYPERLINK(\"x\")");
         let report = Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:00Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
             duration_ms: 1,
             targets: vec![alice, bob],
         };

@@ -20,9 +20,9 @@ use std::io::{self, Write};
 
 use super::{
     CATEGORY_ORDER, EndpointLabels, Lang, RenderOptions, Reporter, SUMMARY_ORDER, badness,
-    category_rank, check_columns, grade, has_failures, printable, unreachable_why, worst_status,
+    category_rank, check_columns, grade, printable, unreachable_why, worst_status,
 };
-use crate::outcome::{Category, CheckResult, Report, Status, TargetReport};
+use crate::outcome::{Category, CheckResult, ClassStats, Report, Status, TargetReport};
 
 pub(super) struct Html;
 
@@ -201,8 +201,7 @@ impl Page<'_> {
 
     fn header(&mut self, title: &str) {
         let count = self.report.targets.len();
-        let when = super::class::started(&self.report.started_at)
-            .unwrap_or_else(|| self.report.started_at.clone());
+        let when = super::class::started(self.report.started_at);
         let mut facts = vec![esc(&when)];
         if self.class_view() {
             facts.push(format!("{count} {}", self.tr("students", "étudiants")));
@@ -231,56 +230,38 @@ impl Page<'_> {
 
     /// Mean, median, best and worst grades; students without failure, with, unreachable.
     fn class_figures(&mut self) {
-        let targets = &self.report.targets;
-        let mut grades: Vec<f64> = targets
-            .iter()
-            .filter_map(|t| grade(t.score, self.scale))
-            .collect();
-        grades.sort_by(f64::total_cmp);
-        let unreachable = targets.iter().filter(|t| t.is_unreachable()).count();
-        let failing = targets
-            .iter()
-            .filter(|t| has_failures(t) && !t.is_unreachable())
-            .count();
-        let clean = targets.len() - unreachable - failing;
+        let stats = ClassStats::of(self.report, self.scale);
         let mut cards: Vec<(String, String, &str)> = Vec::new();
-        if !grades.is_empty() {
-            let mean = grades.iter().sum::<f64>() / grades.len() as f64;
-            let middle = grades.len() / 2;
-            let median = if grades.len().is_multiple_of(2) {
-                (grades[middle - 1] + grades[middle]) / 2.0
-            } else {
-                grades[middle]
-            };
+        if let Some(grades) = &stats.grades {
             let out_of = format!("/{}", self.scale);
             cards.push((
-                format!("{mean:.1}<small>{out_of}</small>"),
+                format!("{:.1}<small>{out_of}</small>", grades.mean),
                 self.tr("class mean", "moyenne de la classe").into(),
                 "",
             ));
             cards.push((
-                format!("{median:.1}<small>{out_of}</small>"),
+                format!("{:.1}<small>{out_of}</small>", grades.median),
                 self.tr("median", "médiane").into(),
                 "",
             ));
             cards.push((
-                format!("{:.1} – {:.1}", grades[0], grades[grades.len() - 1]),
+                format!("{:.1} – {:.1}", grades.lowest, grades.highest),
                 self.tr("lowest – highest", "minimum – maximum").into(),
                 "",
             ));
         }
         cards.push((
-            clean.to_string(),
+            stats.clean.to_string(),
             self.tr("without failure", "sans échec").into(),
             "card-good",
         ));
         cards.push((
-            failing.to_string(),
+            stats.failing.to_string(),
             self.tr("with failures", "avec des échecs").into(),
             "card-bad",
         ));
         cards.push((
-            unreachable.to_string(),
+            stats.unreachable.to_string(),
             self.tr("unreachable", "injoignables").into(),
             "card-none",
         ));
@@ -658,7 +639,7 @@ impl Page<'_> {
             let first = entry[0];
             let endpoints: Vec<String> = entry
                 .iter()
-                .map(|r| format!("<code>{}</code>", esc(labels.label(r))))
+                .map(|r| format!("<code>{}</code>", esc(&labels.label(r))))
                 .collect();
             let _ = writeln!(
                 self.html,
@@ -682,7 +663,7 @@ impl Page<'_> {
             for entry in &entries {
                 let first = entry[0];
                 if first.status != Status::Pass && !first.evidence.is_empty() {
-                    self.evidence(first, labels.label(first));
+                    self.evidence(first, &labels.label(first));
                 }
             }
         }
@@ -1027,7 +1008,7 @@ mod tests {
             title: format!("title of {id}"),
             category: Category::Smtp,
             severity: Severity::High,
-            endpoint: Some("192.0.2.1:25/smtp".into()),
+            endpoint: Some("192.0.2.1:25/smtp".parse().unwrap()),
             status,
             message: message.into(),
             evidence: vec!["C: EHLO [192.0.2.2]".into(), format!("S: 250 {message}")],
@@ -1040,7 +1021,7 @@ mod tests {
         let report = Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:00Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
             duration_ms: 1500,
             targets,
         };

@@ -16,7 +16,7 @@
 use std::io::{self, Write};
 
 use junit_report::{ReportBuilder, TestCase, TestSuite};
-use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+use time::{Duration, OffsetDateTime};
 
 use super::{RenderOptions, Reporter, SUMMARY_ORDER, printable, score_label};
 use crate::outcome::{CheckResult, Report, Status, TargetReport};
@@ -31,7 +31,7 @@ impl Reporter for Junit {
         out: &mut dyn Write,
     ) -> io::Result<()> {
         // The run's start, so the same report always gives the same XML.
-        let timestamp = parse_rfc3339(&report.started_at).unwrap_or_else(OffsetDateTime::now_utc);
+        let timestamp = report.started_at;
         let suites = report.targets.iter().map(|target| suite(target, timestamp));
         let junit = ReportBuilder::new().add_testsuites(suites).build();
         let mut xml = Vec::new();
@@ -154,8 +154,7 @@ fn testcase(result: &CheckResult) -> TestCase {
         result.id,
         result
             .endpoint
-            .as_deref()
-            .unwrap_or_else(|| super::no_endpoint(result))
+            .map_or_else(|| super::no_endpoint(result).to_owned(), |e| e.to_string())
     ));
     let time = Duration::milliseconds(i64::try_from(result.duration_ms).unwrap_or(i64::MAX));
     let severity = result.severity.as_str();
@@ -210,78 +209,9 @@ fn cdata_safe(text: &str) -> String {
         .replace("]]>", "]]]]><![CDATA[>")
 }
 
-/// Reads the `started_at` the runner writes (`2026-11-22T10:00:00Z`, optionally with fractional
-/// seconds or a numeric offset) without the `time` crate's parsing feature.
-fn parse_rfc3339(text: &str) -> Option<OffsetDateTime> {
-    let number = |range: std::ops::Range<usize>| text.get(range)?.parse::<u32>().ok();
-    let bytes = text.as_bytes();
-    if bytes.len() < 20
-        || bytes[4] != b'-'
-        || bytes[7] != b'-'
-        || !matches!(bytes[10], b'T' | b't' | b' ')
-        || bytes[13] != b':'
-        || bytes[16] != b':'
-    {
-        return None;
-    }
-    let year = i32::try_from(number(0..4)?).ok()?;
-    let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
-    let date = Date::from_calendar_date(year, month, u8::try_from(number(8..10)?).ok()?).ok()?;
-
-    let mut rest = &text[19..];
-    let mut nanos = 0u32;
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        let kept = &fraction[..digits.min(9)];
-        nanos = kept.parse::<u32>().ok()? * 10u32.pow(9 - u32::try_from(kept.len()).ok()?);
-        rest = &fraction[digits..];
-    }
-    let time = Time::from_hms_nano(
-        u8::try_from(number(11..13)?).ok()?,
-        u8::try_from(number(14..16)?).ok()?,
-        u8::try_from(number(17..19)?).ok()?,
-        nanos,
-    )
-    .ok()?;
-    let offset = match rest.as_bytes() {
-        [b'Z' | b'z'] => UtcOffset::UTC,
-        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
-            let digits = [*h1, *h2, *m1, *m2];
-            if !digits.iter().all(u8::is_ascii_digit) {
-                return None;
-            }
-            let hours = i8::try_from((h1 - b'0') * 10 + (h2 - b'0')).ok()?;
-            let minutes = i8::try_from((m1 - b'0') * 10 + (m2 - b'0')).ok()?;
-            let sign = if *sign == b'-' { -1 } else { 1 };
-            UtcOffset::from_hms(sign * hours, sign * minutes, 0).ok()?
-        }
-        _ => return None,
-    };
-    Some(PrimitiveDateTime::new(date, time).assume_offset(offset))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_the_timestamps_the_runner_writes() {
-        let parsed = parse_rfc3339("2026-11-22T10:00:00Z").unwrap();
-        assert_eq!(parsed.unix_timestamp(), 1_795_341_600);
-        let fractional = parse_rfc3339("2026-11-22T10:00:00.250Z").unwrap();
-        assert_eq!(fractional.millisecond(), 250);
-        let offset = parse_rfc3339("2026-11-22T11:30:00+01:30").unwrap();
-        assert_eq!(offset.unix_timestamp(), parsed.unix_timestamp());
-        for bad in [
-            "",
-            "yesterday",
-            "2026-13-22T10:00:00Z",
-            "2026-11-22T10:00:00",
-            "2026-11-22T10:00:00+1",
-        ] {
-            assert!(parse_rfc3339(bad).is_none(), "{bad}");
-        }
-    }
 
     #[test]
     fn suite_times_are_the_wall_times_where_known() {

@@ -119,7 +119,7 @@ fn target_section(md: &mut String, target: &TargetReport) {
             "| {} | {} | {} | {} |",
             badge(result.status),
             code(&result.id),
-            code(labels.label(result)),
+            code(&labels.label(result)),
             text(&result.message)
         );
     }
@@ -129,7 +129,7 @@ fn target_section(md: &mut String, target: &TargetReport) {
         .iter()
         .filter(|r| matches!(r.status, Status::Fail | Status::Error | Status::Warn));
     for result in problems {
-        details(md, result, labels.label(result));
+        details(md, result, &labels.label(result));
     }
 }
 

@@ -289,7 +289,7 @@ impl Page<'_> {
     fn results(&mut self, results: &[&CheckResult], labels: &EndpointLabels) {
         let columns = Columns::of(results, labels);
         for result in results {
-            self.result(result, labels.label(result), &columns);
+            self.result(result, &labels.label(result), &columns);
         }
     }
 
@@ -413,7 +413,7 @@ impl Columns {
             .unwrap_or(0);
         let endpoint = results
             .iter()
-            .map(|r| width(&printable(labels.label(r))))
+            .map(|r| width(&printable(&labels.label(r))))
             .max()
             .unwrap_or(0);
         let message_column = ID_COLUMN + id + 2 + endpoint + 2;
@@ -503,7 +503,7 @@ mod tests {
             title: "t".into(),
             category: Category::Smtp,
             severity: Severity::High,
-            endpoint: Some("203.0.113.10:25/smtp".into()),
+            endpoint: Some("203.0.113.10:25/smtp".parse().unwrap()),
             status,
             message: message.into(),
             evidence: (1..=9).map(|i| format!("S: 250-line {i}")).collect(),
@@ -516,7 +516,7 @@ mod tests {
         let report = Report {
             schema: crate::outcome::REPORT_SCHEMA.into(),
             tool: Tool::this(),
-            started_at: "2026-11-22T10:00:00Z".into(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
             duration_ms: 1200,
             targets: vec![TargetReport::new(
                 "mail.example.com".into(),

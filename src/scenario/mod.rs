@@ -29,7 +29,9 @@ pub use error::{Diagnostic, FooterKind, Location, ScenarioError};
 pub(crate) use error::{Source, YamlKind};
 pub use load::{builtin, builtin_names, load_file, load_str};
 pub(crate) use load::{describe, is_domain, is_null};
-pub use model::{CheckRule, CustomDefinition, Plan, Scenario, Selector, SettingsPatch};
+pub use model::{
+    CheckRule, CustomDefinition, Plan, Scenario, SelectedCheck, Selector, SettingsPatch,
+};
 pub(crate) use select::closest;
 pub use select::plan;
 

@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::error::Location;
-use crate::check::{CustomSpec, Role, Settings};
+use crate::check::{Check, CustomSpec, Role, Settings};
 use crate::outcome::Severity;
-use crate::runner::SelectedCheck;
 
 /// One scenario file (or built-in profile), validated against the check catalog.
 #[derive(Clone, Debug)]
@@ -49,11 +48,21 @@ pub struct CheckRule {
 /// A check id (`smtp.vrfy.disabled`) or a glob over ids (`smtp.*`, `smtp.auth.?*`).
 ///
 /// Only `*` and `?` are wildcards: ids are lowercase letters, digits, `.` and `-`, so nothing
-/// else needs one, and a smaller language gives better error messages.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// else needs one, and a smaller language gives better error messages. `*` matches any run of
+/// characters (dots included), `?` exactly one; globset does the matching.
+#[derive(Clone, Debug)]
 pub struct Selector {
     text: String,
+    matcher: globset::GlobMatcher,
 }
+
+impl PartialEq for Selector {
+    fn eq(&self, other: &Selector) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Selector {}
 
 impl Selector {
     /// `None` when `text` holds characters that no id or glob can hold.
@@ -62,8 +71,23 @@ impl Selector {
         if text.is_empty() || !text.chars().all(allowed) {
             return None;
         }
+        // `**` means what `*` means here (ids have no path separators); globset would read it
+        // as a recursive directory wildcard, so runs of stars become one.
+        let mut pattern = String::with_capacity(text.len());
+        for c in text.chars() {
+            if !(c == '*' && pattern.ends_with('*')) {
+                pattern.push(c);
+            }
+        }
+        let matcher = globset::GlobBuilder::new(&pattern)
+            .literal_separator(false)
+            .backslash_escape(false)
+            .build()
+            .ok()?
+            .compile_matcher();
         Some(Selector {
             text: text.to_string(),
+            matcher,
         })
     }
 
@@ -76,36 +100,8 @@ impl Selector {
     }
 
     pub fn matches(&self, id: &str) -> bool {
-        wildcard_match(self.text.as_bytes(), id.as_bytes())
+        self.matcher.is_match(id)
     }
-}
-
-/// `*` matches any run of characters (dots included), `?` exactly one.
-fn wildcard_match(pattern: &[u8], text: &[u8]) -> bool {
-    // Iterative matching with backtracking to the last `*`: linear for the patterns people write.
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pattern.get(p) {
-            Some(b'*') => {
-                star = Some((p, t));
-                p += 1;
-            }
-            Some(&c) if c == b'?' || c == text[t] => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((star_p, star_t)) => {
-                    p = star_p + 1;
-                    t = star_t + 1;
-                    star = Some((star_p, star_t + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -189,6 +185,13 @@ impl SettingsPatch {
             settings.dnsbl = zones.clone();
         }
     }
+}
+
+/// A check chosen for the run, with the scenario's severity for it.
+#[derive(Clone, Copy)]
+pub struct SelectedCheck {
+    pub check: &'static dyn Check,
+    pub severity: Severity,
 }
 
 /// What a run does: the scenarios and `--only`/`--skip` combined.

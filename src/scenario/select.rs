@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 
 use super::error::{Diagnostic, ScenarioError};
+use super::model::SelectedCheck;
 use super::model::{CustomDefinition, Plan, Scenario, Selector};
 use crate::check::{CATALOG, Check, CustomCheck, CustomSpec, Role, Settings};
 use crate::outcome::Severity;
-use crate::runner::SelectedCheck;
 
 /// The checks a scenario is validated and planned against (the real [`CATALOG`] outside tests).
 pub(crate) type Catalog = &'static [&'static dyn Check];

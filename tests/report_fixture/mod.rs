@@ -25,7 +25,7 @@ pub fn check(
         title: format!("title of {id}"),
         category,
         severity,
-        endpoint: endpoint.map(Into::into),
+        endpoint: endpoint.map(|e| e.parse().expect("a fixture endpoint")),
         status,
         message: message.into(),
         evidence: vec![],
@@ -190,7 +190,7 @@ pub fn sample_report() -> Report {
             name: "mailcheck".into(),
             version: "0.1.0".into(),
         },
-        started_at: "2026-11-22T10:00:00Z".into(),
+        started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
         duration_ms: 15_210,
         targets: vec![
             TargetReport::new(

@@ -1,7 +1,7 @@
 //! `dns.tlsa`: DANE for SMTP (RFC 7672). The `_25._tcp.<mx>` TLSA RRset, looked up through the
 //! validating path, matched against the chain that port 25's shared TLS handshake recorded
 //! (`ctx.tls()`: no handshake of its own). The matching here is also what makes DANE-EE
-//! relax `tls.cert.*` on port 25 ([`crate::check::tls::mx_cert_policy`]).
+//! relax `tls.cert.*` on port 25 ([`crate::check::tls::mx_policy::mx_cert_policy`]).
 
 use hickory_resolver::proto::rr::RData;
 use rustls_pki_types::CertificateDer;

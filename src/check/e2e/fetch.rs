@@ -63,7 +63,7 @@ mod tests {
             .map(|found| found.seen_at - Duration::from_millis(312));
         let leg = Leg {
             token: "t".into(),
-            via: "127.0.0.1:587/smtp".into(),
+            via: "127.0.0.1:587/smtp".parse().unwrap(),
             sent_evidence: vec![],
             sent,
             arrived,

@@ -20,7 +20,7 @@ use crate::probe::submit::{Submission, submit};
 pub struct Leg {
     pub token: String,
     /// `host:port/proto` used.
-    pub via: String,
+    pub via: crate::outcome::Endpoint,
     /// Submission steps (redacted).
     pub sent_evidence: Vec<String>,
     /// The final reply of the accepted message, or why it was not sent.
@@ -238,12 +238,16 @@ async fn run(ctx: &Ctx<'_>) -> Shared {
 
 async fn send(request: Submission, message: &[u8], token: &str) -> Leg {
     let outcome = submit(&request, message).await;
-    let how = match (request.implicit_tls, outcome.starttls) {
-        (true, _) => "smtps",
-        (false, true) => "smtp+starttls",
-        (false, false) => "smtp",
+    use crate::outcome::Transport;
+    let transport = match (request.implicit_tls, outcome.starttls) {
+        (true, _) => Transport::Smtps,
+        (false, true) => Transport::SmtpStarttls,
+        (false, false) => Transport::Smtp,
     };
-    let via = format!("{}/{how}", request.addr);
+    let via = crate::outcome::Endpoint {
+        address: request.addr,
+        transport,
+    };
     let sent = outcome.result.map_err(|not_sent| {
         if not_sent.refused {
             SendFailure::Refused(not_sent.reason)
@@ -295,7 +299,7 @@ pub fn arrival(leg: &Leg, flow: &Flow) -> Verdict {
         (Ok(_), Some(Err(why))) => Verdict::error(format!("cannot read the mailbox: {why}")),
         (Ok(_), None) => Verdict::error("the mailbox was not read"),
     };
-    verdict.with_evidence(evidence).at(leg.via.clone())
+    verdict.with_evidence(evidence).at(leg.via)
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ fn submitted(flow: &Flow) -> Verdict {
         Err(SendFailure::Unknown(why)) => Verdict::error(format!("cannot submit: {why}")),
     }
     .with_evidence(leg.sent_evidence.clone())
-    .at(leg.via.clone())
+    .at(leg.via)
 }
 
 #[cfg(test)]

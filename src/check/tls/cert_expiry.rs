@@ -119,7 +119,7 @@ impl Check for CertExpiry {
             }
         })
         .await;
-        crate::check::tls::under_mx_policy(ctx, verdict).await
+        crate::check::tls::mx_policy::under_mx_policy(ctx, verdict).await
     }
 }
 

@@ -68,7 +68,7 @@ impl Check for CertHostname {
             judge(role, observation, &name)
         })
         .await;
-        crate::check::tls::under_mx_policy(ctx, verdict).await
+        crate::check::tls::mx_policy::under_mx_policy(ctx, verdict).await
     }
 }
 

@@ -104,7 +104,7 @@ impl Check for CertTrusted {
             judge(role, observation, &result, trust.ca_file.is_some())
         })
         .await;
-        crate::check::tls::under_mx_policy(ctx, verdict).await
+        crate::check::tls::mx_policy::under_mx_policy(ctx, verdict).await
     }
 }
 

@@ -8,6 +8,7 @@ pub mod cert_hostname;
 pub mod cert_key;
 pub mod cert_trusted;
 pub mod ciphers_weak;
+pub mod mx_policy;
 pub mod protocol_min;
 pub mod protocol_tls13;
 
@@ -234,16 +235,7 @@ fn ip_text(bytes: &[u8]) -> String {
     }
 }
 
-/// `Nov 22 02:11:00 2027 GMT`, as openssl prints dates.
-pub fn openssl_date(timestamp: i64) -> String {
-    let format = time::macros::format_description!(
-        "[month repr:short] [day padding:space] [hour]:[minute]:[second] [year] GMT"
-    );
-    time::OffsetDateTime::from_unix_timestamp(timestamp)
-        .ok()
-        .and_then(|t| t.format(format).ok())
-        .unwrap_or_else(|| format!("@{timestamp}"))
-}
+pub use crate::probe::transcript::openssl_date;
 
 pub fn now() -> i64 {
     UnixTime::now().as_secs() as i64
@@ -329,121 +321,8 @@ pub fn bad_certificate(role: Role, message: String) -> Verdict {
 }
 
 /// What [`bad_certificate`] adds on port 25, where the certificate policy may change it.
-const OPPORTUNISTIC: &str =
+pub(crate) const OPPORTUNISTIC: &str =
     " (port 25: opportunistic TLS, senders do not verify certificates; RFC 7672 §1.3)";
-
-/// How senders treat port 25's certificate, from what the domain publishes (SPEC: certificate
-/// policy under MTA-STS `enforce` and DANE-EE).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MxCertPolicy {
-    /// Senders do not verify (RFC 7672 §1.3): a bad certificate is a warning.
-    Opportunistic,
-    /// The domain's MTA-STS policy is in enforce mode: senders verify the certificate and do
-    /// not deliver when it fails (RFC 8461 §4.1, §5).
-    MtaStsEnforce { domain: String, id: String },
-    /// `record`: the usage-3 TLSA record that matches the server's certificate: its names and
-    /// dates do not matter (RFC 7672 §3.1.1).
-    DaneEe { record: String },
-}
-
-/// Port 25's certificate policy for this endpoint (other ports: not applicable, reported as
-/// [`MxCertPolicy::Opportunistic`]). DANE comes first: a sender that finds usable TLSA records
-/// uses DANE and not MTA-STS (RFC 8461 §2). No memo of its own is needed: the TLSA answer and
-/// the zone's chain are cached run-wide by the validator, the MTA-STS observation per target,
-/// the handshake per endpoint.
-pub async fn mx_cert_policy(ctx: &Ctx<'_>) -> MxCertPolicy {
-    use crate::check::dns::tlsa::{TlsaRecord, owner};
-    use crate::probe::dnssec::{Lookup, Security};
-    let endpoint = ctx.endpoint();
-    if !endpoint.role.opportunistic_tls() {
-        return MxCertPolicy::Opportunistic;
-    }
-    if let Some(host) = &endpoint.host {
-        let lookup = ctx
-            .dns
-            .dnssec()
-            .lookup(
-                &owner(host, endpoint.port),
-                hickory_resolver::proto::rr::RecordType::TLSA,
-            )
-            .await;
-        if lookup.state.security == Security::Secure
-            && let Lookup::Records {
-                data,
-                verified: true,
-            } = &lookup.outcome
-            && let Ok(observation) = ctx.tls().await
-        {
-            let matched = data
-                .iter()
-                .filter_map(TlsaRecord::of)
-                .filter(|r| r.usage == 3)
-                .find(|r| r.matched_in(&observation.info.chain) == Some(0));
-            if let Some(record) = matched {
-                return MxCertPolicy::DaneEe {
-                    record: record.show(),
-                };
-            }
-        }
-    }
-    let Some(domain) = ctx.target.domain.as_deref() else {
-        return MxCertPolicy::Opportunistic;
-    };
-    let observation = crate::check::dns::mta_sts::observe(ctx, domain).await;
-    match observation.enforced() {
-        Some(id) => MxCertPolicy::MtaStsEnforce {
-            domain: domain.to_string(),
-            id: id.to_string(),
-        },
-        None => MxCertPolicy::Opportunistic,
-    }
-}
-
-/// A `tls.cert.*` verdict under port 25's policy: DANE-EE turns a bad name, date or issuer
-/// into a pass that says why; MTA-STS `enforce` turns the opportunistic warning into a `fail`
-/// that says why. Other verdicts pass unchanged.
-pub fn apply_mx_policy(policy: &MxCertPolicy, mut verdict: Verdict) -> Verdict {
-    use crate::outcome::Status;
-    match policy {
-        MxCertPolicy::DaneEe { record }
-            if matches!(verdict.status, Status::Warn | Status::Fail) =>
-        {
-            verdict.status = Status::Pass;
-            verdict.message = format!(
-                "DANE-EE: the TLSA record {record} matches the certificate, so its names, dates \
-                 and issuer do not matter on port 25 (RFC 7672 §3.1.1); without DANE: {}",
-                verdict.message
-            );
-            verdict
-        }
-        MxCertPolicy::MtaStsEnforce { domain, id } if verdict.status == Status::Warn => {
-            let Some(message) = verdict.message.strip_suffix(OPPORTUNISTIC) else {
-                return verdict;
-            };
-            Verdict {
-                status: Status::Fail,
-                message: format!(
-                    "{message} (port 25 under the MTA-STS policy of {domain} in enforce mode, \
-                     id {id}: senders verify the certificate and will not deliver; RFC 8461 §4.1)"
-                ),
-                ..verdict
-            }
-        }
-        _ => verdict,
-    }
-}
-
-/// [`apply_mx_policy`] with the endpoint's policy, looked up only when it could matter (a bad
-/// certificate on port 25).
-pub async fn under_mx_policy(ctx: &Ctx<'_>, verdict: Verdict) -> Verdict {
-    use crate::outcome::Status;
-    if !ctx.endpoint().role.opportunistic_tls()
-        || !matches!(verdict.status, Status::Warn | Status::Fail)
-    {
-        return verdict;
-    }
-    apply_mx_policy(&mx_cert_policy(ctx).await, verdict)
-}
 
 /// What the endpoint's shared handshake showed, for the certificate checks.
 pub enum Observed<'a> {
@@ -946,32 +825,6 @@ mod tests {
     }
 
     #[test]
-    fn mta_sts_enforce_makes_port_25_strict() {
-        use crate::outcome::Status;
-        let enforce = MxCertPolicy::MtaStsEnforce {
-            domain: "ref.test".into(),
-            id: "7".into(),
-        };
-        let warned = bad_certificate(Role::Mx, "certificate not trusted".into());
-        let strict = apply_mx_policy(&enforce, warned.clone());
-        assert_eq!(strict.status, Status::Fail);
-        assert_eq!(
-            strict.message,
-            "certificate not trusted (port 25 under the MTA-STS policy of ref.test in enforce \
-             mode, id 7: senders verify the certificate and will not deliver; RFC 8461 §4.1)"
-        );
-        // Opportunistic: unchanged; other warnings (expiry soon) and passes: unchanged.
-        assert_eq!(
-            apply_mx_policy(&MxCertPolicy::Opportunistic, warned.clone()),
-            warned
-        );
-        let soon = Verdict::warn("expires in 3 days");
-        assert_eq!(apply_mx_policy(&enforce, soon.clone()), soon);
-        let pass = Verdict::pass("fine");
-        assert_eq!(apply_mx_policy(&enforce, pass.clone()), pass);
-    }
-
-    #[test]
     fn classification_of_failed_openings() {
         let failure = |kind| OpenFailure {
             kind,
@@ -1003,27 +856,5 @@ mod tests {
             classify(failure(OpenFailureKind::NoGreeting(ProbeError::Closed))),
             Observed::Unknown(_)
         ));
-    }
-
-    #[test]
-    fn dane_ee_turns_bad_certificates_on_25_into_passes() {
-        use crate::outcome::Status;
-        let dane = MxCertPolicy::DaneEe {
-            record: "3 1 1 ab".into(),
-        };
-        let bad = bad_certificate(Role::Mx, "certificate expired".into());
-        let verdict = apply_mx_policy(&dane, bad.clone());
-        assert_eq!(verdict.status, Status::Pass);
-        assert!(
-            verdict.message.starts_with("DANE-EE"),
-            "{}",
-            verdict.message
-        );
-        assert!(verdict.message.contains("certificate expired"));
-        // Without DANE-EE, or for errors, nothing changes.
-        let same = apply_mx_policy(&MxCertPolicy::Opportunistic, bad.clone());
-        assert_eq!(same.status, Status::Warn);
-        let error = apply_mx_policy(&dane, Verdict::error("timed out"));
-        assert_eq!(error.status, Status::Error);
     }
 }

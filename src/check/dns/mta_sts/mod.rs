@@ -3,7 +3,7 @@
 //!
 //! What is published (record and policy) is observed once per target ([`observe`], memoized):
 //! port 25's certificate checks read the same observation to know whether senders must verify
-//! (`tls::mx_cert_policy`). The judgement ([`judge`]) is a pure function of it and the MX list.
+//! (`tls::mx_policy::mx_cert_policy`). The judgement ([`judge`]) is a pure function of it and the MX list.
 
 pub mod grammar;
 
