@@ -89,7 +89,8 @@ pub enum Command {
         mailcheck diff baseline.json today.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n\n\
         Statuses rank pass, skip, warn, error, fail (best first): a result that moved down is\n\
         worse, up is better. Exit codes: 0 no regression, 1 a result got worse or a new result\n\
-        is fail/error, 2 a file is missing or not a mailcheck report.")]
+        is fail/error (checks at or above --fail-on), 2 a file is missing or not a mailcheck\n\
+        report.")]
     Diff(DiffArgs),
     /// Write a commented starter scenario that `validate` accepts.
     #[command(
@@ -136,6 +137,10 @@ pub struct DiffArgs {
     /// What goes to stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
+    /// Least severity whose worse result exits 1 (as `run --fail-on`): critical, high,
+    /// medium, low or info. Every change is listed either way.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
 }
 
 /// `list --format` and `explain --format`.

@@ -150,6 +150,16 @@ fn a_lost_trust_anchor_is_a_regression_and_getting_it_back_is_not() {
     );
     assert_eq!(code, Some(1), "a regression exits 1");
     assert_eq!(worse["regression"], true);
+    // tls.cert.trusted is `high`: under --fail-on critical the same changes are listed, exit 0.
+    let lenient = mailcheck(&[
+        "diff",
+        with_ca.to_str().unwrap(),
+        without_ca.to_str().unwrap(),
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+    assert!(stdout(&lenient).contains(&format!("{} worse", found.len())));
     assert_eq!(worse["summary"]["worse"], found.len());
 
     // The other way round: only better results, exit 0.
