@@ -427,6 +427,15 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
     // The paths written are printed, one a line.
     assert_eq!(stdout(&output).lines().count(), wanted.len());
 
+    // Every page renders, names itself and has a synopsis.
+    for name in &wanted {
+        let page = render_man(&dir.path().join(name));
+        let stem = name.trim_end_matches(".1");
+        assert!(
+            page.contains("NAME") && page.contains("SYNOPSIS") && page.contains(stem),
+            "{name}:\n{page}"
+        );
+    }
     let main = render_man(&dir.path().join("mailcheck.1"));
     for part in [
         "NAME",
