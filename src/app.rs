@@ -308,6 +308,10 @@ impl Prepared {
         parallel_targets: usize,
     ) -> Result<RunConfig, String> {
         let mut dns = Dns::new(&options.resolver, self.net.timeout)?;
+        let target_budget = options.target_budget.map_or(
+            self.net.timeout * crate::runner::BUDGET_TIMEOUTS,
+            Duration::from_secs_f64,
+        );
         if let Some(anchors) = self.anchors {
             dns = dns.with_trust_anchors(anchors);
         }
@@ -320,6 +324,7 @@ impl Prepared {
             concurrency: connections,
             parallel_targets,
             domain: options.domain.as_deref().map(normalize_domain),
+            target_budget,
         })
     }
 }
@@ -370,10 +375,11 @@ fn run_command(args: RunArgs) -> u8 {
         let config = prepared.config(&options, parallel, parallel)?;
         if options.output.verbose {
             eprintln!(
-                "mailcheck: {} check(s) on {} target(s), timeout {:.1} s, {} connection(s) per target, DNS via {}",
+                "mailcheck: {} check(s) on {} target(s), timeout {:.1} s, budget {:.1} s per target, {} connection(s) per target, DNS via {}",
                 config.checks.len(),
                 targets.len(),
                 config.net.timeout.as_secs_f64(),
+                config.target_budget.as_secs_f64(),
                 config.concurrency,
                 config.dns.servers
             );
@@ -395,11 +401,31 @@ fn run_command(args: RunArgs) -> u8 {
         lang: options.lang.into(),
         scale: None,
     };
+    // Nothing could be checked (no target resolved, or none is a host name): one line each,
+    // the usage exit code, nothing on stdout; the report files still say what happened.
+    let unchecked: Vec<&str> = report
+        .targets
+        .iter()
+        .filter_map(|t| t.error.as_deref())
+        .collect();
+    if !unchecked.is_empty() && unchecked.len() == report.targets.len() {
+        for problem in unchecked {
+            eprintln!("error: {problem}: nothing was checked");
+        }
+        write_files(&report, &render, &mut outputs);
+        return exit::USAGE;
+    }
     let failing = report
         .targets
         .iter()
         .any(|t| t.is_failing(options.fail_on, options.min_score));
-    write_reports(&report, format, &render, &mut outputs, failing)
+    let code = write_reports(&report, format, &render, &mut outputs, failing);
+    for target in &report.targets {
+        if let Some(why) = target.below_min_score(options.min_score) {
+            eprintln!("mailcheck: {}: {why}", target.display_name());
+        }
+    }
+    code
 }
 
 /// Prints the report to stdout in `format`, writes the output files, and gives the exit code.
@@ -426,20 +452,34 @@ pub(crate) fn write_reports(
         eprintln!("error: cannot write the report to stdout: {e}");
         code = exit::USAGE;
     }
+    if !write_files(report, options, outputs) {
+        code = exit::USAGE;
+    }
+    code
+}
+
+/// Writes the report into the files of `--json`, `--junit`, ...; false when one could not be
+/// written (said on stderr).
+fn write_files(
+    report: &crate::outcome::Report,
+    options: &RenderOptions,
+    outputs: &mut [OutputFile],
+) -> bool {
     let file_options = RenderOptions {
         color: false,
         ..options.clone()
     };
+    let mut all = true;
     for output in outputs {
         let written = reporter(output.format)
             .render(report, &file_options, &mut output.file)
             .and_then(|()| output.file.flush());
         if let Err(e) = written {
             eprintln!("error: cannot write {}: {e}", output.path.display());
-            code = exit::USAGE;
+            all = false;
         }
     }
-    code
+    all
 }
 
 fn ports_of(check: &dyn Check) -> String {

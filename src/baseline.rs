@@ -51,7 +51,7 @@ impl Change {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ResultChange {
     pub id: String,
-    pub endpoint: Option<String>,
+    pub endpoint: Option<crate::outcome::Endpoint>,
     pub change: Change,
     pub old_status: Option<Status>,
     pub new_status: Option<Status>,
@@ -183,7 +183,7 @@ fn compare_target(
             };
         changes.push(ResultChange {
             id: now.id.clone(),
-            endpoint: now.endpoint.map(|e| e.to_string()),
+            endpoint: now.endpoint,
             change,
             old_status: before.map(|r| r.status),
             new_status: Some(now.status),
@@ -195,7 +195,7 @@ fn compare_target(
     for before in gone {
         changes.push(ResultChange {
             id: before.id.clone(),
-            endpoint: before.endpoint.map(|e| e.to_string()),
+            endpoint: before.endpoint,
             change: Change::Gone,
             old_status: Some(before.status),
             new_status: None,
@@ -390,8 +390,10 @@ fn score_line(target: &TargetDiff) -> String {
     }
 }
 
-fn where_(change: &ResultChange) -> &str {
-    change.endpoint.as_deref().unwrap_or("-")
+fn where_(change: &ResultChange) -> String {
+    change
+        .endpoint
+        .map_or_else(|| "-".to_owned(), |e| e.to_string())
 }
 
 fn totals(summary: &DiffSummary) -> String {
@@ -501,7 +503,7 @@ fn markdown(diff: &Diff, out: &mut dyn Write) -> io::Result<()> {
                 out,
                 "| {label} | `{}` | {} | {} | {} | {} |",
                 change.id,
-                cell(where_(change)),
+                cell(&where_(change)),
                 status_label(change.old_status),
                 status_label(change.new_status),
                 cell(&shortened(&change.message))
@@ -523,7 +525,7 @@ mod tests {
             title: id.into(),
             category: Category::Smtp,
             severity: Severity::Medium,
-            endpoint: endpoint.map(|e| e.parse().expect("an endpoint")),
+            endpoint: endpoint.map(|e| e.parse().unwrap()),
             status,
             message: format!("{id} is {status}"),
             evidence: vec![],
@@ -603,17 +605,24 @@ mod tests {
             ],
         )]);
         let diff = compare(&old, &new, "old.json", "new.json", Severity::Low);
-        let seen: Vec<(&str, Option<&str>, Change, bool)> = diff.targets[0]
+        let seen: Vec<(&str, Option<String>, Change, bool)> = diff.targets[0]
             .changes
             .iter()
-            .map(|c| (c.id.as_str(), c.endpoint.as_deref(), c.change, c.regression))
+            .map(|c| {
+                (
+                    c.id.as_str(),
+                    c.endpoint.map(|e| e.to_string()),
+                    c.change,
+                    c.regression,
+                )
+            })
             .collect();
         assert_eq!(
             seen,
             [
                 (
                     "smtp.vrfy.disabled",
-                    Some("192.0.2.1:587/smtp"),
+                    Some("192.0.2.1:587/smtp".to_owned()),
                     Change::Worse,
                     true
                 ),
@@ -621,7 +630,7 @@ mod tests {
                 ("dns.rbl", None, Change::New, true),
                 (
                     "smtp.size.advertised",
-                    Some("192.0.2.1:25/smtp"),
+                    Some("192.0.2.1:25/smtp".to_owned()),
                     Change::Gone,
                     false
                 ),
@@ -701,7 +710,7 @@ mod tests {
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].change, Change::Worse);
         assert_eq!(
-            changes[0].endpoint.as_deref(),
+            changes[0].endpoint.map(|e| e.to_string()).as_deref(),
             Some("[2001:db8::1]:25/smtp")
         );
     }

@@ -212,6 +212,12 @@ pub fn command(args: BatchArgs) -> u8 {
                     .with_name(name.clone())
             }
         };
+        // A server where nothing answers grades 0, whatever its domain's DNS earns: a class
+        // grades the server the student built.
+        let mut target = target;
+        if target.is_unreachable() {
+            target.score = Some(0.0);
+        }
         report.targets.push(target);
     }
 
@@ -231,7 +237,13 @@ pub fn command(args: BatchArgs) -> u8 {
         .targets
         .iter()
         .any(|t| t.is_failing(cli.fail_on, cli.min_score));
-    app::write_reports(&report, format, &render, &mut outputs, failing)
+    let code = app::write_reports(&report, format, &render, &mut outputs, failing);
+    for target in &report.targets {
+        if let Some(why) = target.below_min_score(cli.min_score) {
+            eprintln!("mailcheck: {}: {why}", target.display_name());
+        }
+    }
+    code
 }
 
 /// A row as something to run (sharing the configuration of students with the same options) or

@@ -297,6 +297,10 @@ pub struct RunOptions {
     #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
     pub timeout: f64,
+    /// Longest one target may take, all its checks together; what has not finished by then
+    /// is `error` "target budget exhausted" [default: 12 × --timeout].
+    #[arg(long, value_name = "SECS", value_parser = parse_budget)]
+    pub target_budget: Option<f64>,
     /// Local address to connect from; give it twice, once per address family, for IPv4 and
     /// IPv6 peers (each connection uses the one of its peer's family).
     #[arg(help_heading = "Network and DNS")]
@@ -428,6 +432,15 @@ fn parse_timeout(text: &str) -> Result<f64, String> {
         Ok(secs) if secs > 0.0 && secs <= 600.0 => Ok(secs),
         _ => Err(format!(
             "{text:?} is not a number of seconds between 0 and 600"
+        )),
+    }
+}
+
+fn parse_budget(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(secs),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds between 0 and 86400"
         )),
     }
 }

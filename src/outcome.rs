@@ -403,6 +403,15 @@ pub struct TargetReport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_ms: Option<u64>,
     pub results: Vec<CheckResult>,
+    /// Why nothing could be checked (the target does not resolve, or is no host name); every
+    /// result then says so too. Absent from the JSON when the target was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The time the target was given (`--target-budget`), in milliseconds: what had not
+    /// finished by then is `error` "target budget exhausted". Absent for a target that was
+    /// never run (a bad roster row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_ms: Option<u64>,
 }
 
 impl TargetReport {
@@ -421,6 +430,8 @@ impl TargetReport {
             domain,
             addresses,
             results,
+            error: None,
+            budget_ms: None,
         }
     }
 
@@ -456,12 +467,20 @@ impl TargetReport {
             .results
             .iter()
             .any(|r| r.status.is_failing() && r.severity >= failing_severity);
-        let below = match (min_score, self.score) {
-            (Some(min), Some(score)) => score < min,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        failed || below
+        failed || self.error.is_some() || self.below_min_score(min_score).is_some()
+    }
+
+    /// When the score is below `--min-score`, what to say about it: `score 50.0 < --min-score
+    /// 90` (a target without a score has not met any minimum).
+    pub fn below_min_score(&self, min_score: Option<f64>) -> Option<String> {
+        let min = min_score?;
+        match self.score {
+            Some(score) if score < min => Some(format!("score {score:.1} < --min-score {min}")),
+            Some(_) => None,
+            None => Some(format!(
+                "no score (no result weighed anything) < --min-score {min}"
+            )),
+        }
     }
 }
 
@@ -770,5 +789,15 @@ mod tests {
         assert!(!report.is_failing(Severity::Medium, None));
         assert!(report.is_failing(Severity::Medium, Some(90.0)));
         assert!(!report.is_failing(Severity::Medium, Some(75.0)));
+        assert_eq!(
+            report.below_min_score(Some(90.0)).as_deref(),
+            Some("score 75.0 < --min-score 90")
+        );
+        assert_eq!(report.below_min_score(Some(75.0)), None);
+        assert_eq!(report.below_min_score(None), None);
+        let mut unchecked = TargetReport::new("t".into(), None, vec![], vec![]);
+        assert!(!unchecked.is_failing(Severity::Low, None));
+        unchecked.error = Some("t does not exist in DNS (NXDOMAIN)".into());
+        assert!(unchecked.is_failing(Severity::Low, None));
     }
 }

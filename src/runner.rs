@@ -20,7 +20,7 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use crate::check::{
-    Ctx, Endpoint, EndpointState, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
+    Ctx, Endpoint, EndpointState, Logins, Role, Scope, SessionSlot, Settings, Stage, TargetInfo,
     TargetMemo, Verdict,
 };
 use crate::outcome::{Category, CheckResult, Fix, Report, Status, TargetReport, Tool, millis};
@@ -45,7 +45,15 @@ pub struct RunConfig {
     pub parallel_targets: usize,
     /// The mail domain given on the command line.
     pub domain: Option<String>,
+    /// Longest one target may take, all checks together (`--target-budget`; default
+    /// [`BUDGET_TIMEOUTS`] × `--timeout`).
+    pub target_budget: Duration,
 }
+
+/// The default target budget, in timeouts: far above what a slow but working server needs (a
+/// class run of the lab takes a few timeouts per target), far below what a server answering
+/// every line just within the timeout would cost.
+pub const BUDGET_TIMEOUTS: u32 = 12;
 
 impl RunConfig {
     fn port(&self, role: Role) -> u16 {
@@ -123,6 +131,109 @@ pub async fn run_jobs(
     }
 }
 
+/// The order of the login probes sent to one server, shared by every target of the process
+/// that reaches it (two students on one server): the real logins first, then the made-up
+/// ones (which wait for another target's real logins only for a while, [`LoginPlan`]). A server that penalizes the client's address for each failed login (Dovecot) then
+/// holds the real login back only for what earlier runs left, and a successful real login
+/// resets the penalty before the made-up probes build it up again. The made-up probes of a
+/// run go together rather than in turn: concurrent failures wait out one penalty together,
+/// where a queue would add them up.
+struct LoginLane {
+    /// Real logins planned and not yet done: the made-up probes wait for them.
+    real_pending: tokio::sync::watch::Sender<usize>,
+}
+
+/// The lane of one server address.
+fn login_lane(ip: std::net::IpAddr) -> Arc<LoginLane> {
+    static LANES: std::sync::LazyLock<
+        std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, Arc<LoginLane>>>,
+    > = std::sync::LazyLock::new(Default::default);
+    lock(&LANES)
+        .entry(ip)
+        .or_insert_with(|| {
+            Arc::new(LoginLane {
+                real_pending: tokio::sync::watch::channel(0).0,
+            })
+        })
+        .clone()
+}
+
+/// One target's place in its server's lane: the real logins it planned, given back as they
+/// finish, and all at once when the target ends (a real login cut off by the budget must not
+/// hold the made-up probes back).
+struct LoginPlan {
+    lane: Arc<LoginLane>,
+    /// This target's real logins not yet done.
+    own: tokio::sync::watch::Sender<usize>,
+    /// How long a made-up probe waits for the real logins of other targets on the server: a
+    /// class that keeps starting students must not starve it (the late answer to a real
+    /// login is allowed for anyway, `LOGIN_DELAY`).
+    others_wait: Duration,
+}
+
+impl LoginPlan {
+    fn new(lane: Arc<LoginLane>, real: usize, others_wait: Duration) -> LoginPlan {
+        lane.real_pending.send_modify(|pending| *pending += real);
+        LoginPlan {
+            lane,
+            own: tokio::sync::watch::channel(real).0,
+            others_wait,
+        }
+    }
+
+    /// Waits until this check may send its credentials: a made-up login once the target's
+    /// real logins are done, and those of other targets on the server (for a while). The
+    /// returned turn, dropped when the check is done, counts a real login as done.
+    async fn turn(&self, logins: Logins) -> Option<LoginTurn<'_>> {
+        match logins {
+            Logins::None => None,
+            Logins::Real => Some(LoginTurn { plan: self }),
+            Logins::MadeUp => {
+                // The senders live in the plan and the lane, which outlive these waits.
+                let _ = self.own.subscribe().wait_for(|n| *n == 0).await;
+                let mut everyone = self.lane.real_pending.subscribe();
+                let _ =
+                    tokio::time::timeout(self.others_wait, everyone.wait_for(|n| *n == 0)).await;
+                None
+            }
+        }
+    }
+
+    fn real_done(&self) {
+        let mut took = false;
+        self.own.send_if_modified(|n| {
+            took = *n > 0;
+            *n = n.saturating_sub(1);
+            took
+        });
+        if took {
+            self.lane
+                .real_pending
+                .send_modify(|pending| *pending = pending.saturating_sub(1));
+        }
+    }
+}
+
+impl Drop for LoginPlan {
+    fn drop(&mut self) {
+        let left = *self.own.borrow();
+        self.lane
+            .real_pending
+            .send_modify(|pending| *pending = pending.saturating_sub(left));
+    }
+}
+
+/// A real login under way: done when dropped.
+struct LoginTurn<'a> {
+    plan: &'a LoginPlan,
+}
+
+impl Drop for LoginTurn<'_> {
+    fn drop(&mut self) {
+        self.plan.real_done();
+    }
+}
+
 /// A selected check and its place in the catalog order (results are sorted by it).
 type IndexedCheck = (usize, SelectedCheck);
 
@@ -135,7 +246,41 @@ struct Group {
     checks: Vec<IndexedCheck>,
 }
 
+/// What the groups of a target have produced so far: kept outside the groups' futures so that
+/// a target whose budget runs out still reports what did finish.
+#[derive(Default)]
+struct Sink {
+    results: std::sync::Mutex<Vec<Finished>>,
+    /// Checks that finished without a result (`Verdict::omitted`).
+    omitted: std::sync::Mutex<Vec<(usize, Option<Arc<Endpoint>>)>>,
+}
+
+/// A check's result, and the one it gives instead when nothing answers on its host
+/// ([`Verdict::if_host_silent`]), which only the end of the target tells.
+struct Finished {
+    index: usize,
+    endpoint: Option<Arc<Endpoint>>,
+    result: CheckResult,
+    if_host_silent: Option<CheckResult>,
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A check the plan scheduled, to report as unfinished when the budget runs out.
+struct Planned {
+    index: usize,
+    endpoint: Option<Arc<Endpoint>>,
+    label: Option<crate::outcome::Endpoint>,
+    selected: SelectedCheck,
+}
+
 async fn run_target(input: &str, domain: Option<&str>, config: &RunConfig) -> TargetReport {
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + config.target_budget;
     let resolved = resolve(input, domain, &config.dns).await;
     let target = TargetInfo {
         input: input.to_string(),
@@ -156,26 +301,119 @@ async fn run_target(input: &str, domain: Option<&str>, config: &RunConfig) -> Ta
         Some(problem) => unresolved_results(&resolved, problem, config),
         None => Vec::new(),
     };
-    let groups = first_contacts_first(plan(&resolved, config))
+    let groups: Vec<Group> = first_contacts_first(plan(&resolved, config))
         .into_iter()
         .filter(|group| {
             resolved.problem.is_none() || (resolved.null_mx && group.endpoint.is_none())
-        });
+        })
+        .collect();
+    let states: Vec<(std::net::IpAddr, Arc<EndpointState>)> = groups
+        .iter()
+        .filter_map(|group| {
+            group
+                .endpoint
+                .as_ref()
+                .map(|endpoint| (endpoint.ip, group.state.clone()))
+        })
+        .collect();
+    let planned: Vec<Planned> = groups
+        .iter()
+        .flat_map(|group| {
+            group.checks.iter().map(|(index, selected)| Planned {
+                index: *index,
+                endpoint: group.endpoint.clone(),
+                label: group.endpoint.as_ref().map(|e| e.label(group.stage)),
+                selected: *selected,
+            })
+        })
+        .collect();
+    // The real logins this target will try (none without --user: those checks skip).
+    let real_logins = if config.settings.credentials.is_some() {
+        planned
+            .iter()
+            .filter(|p| p.selected.check.logins() == Logins::Real)
+            .count()
+    } else {
+        0
+    };
+    // One lane per server, named by the target's first address (MX hosts of one domain
+    // usually share one authentication service).
+    let logins = resolved
+        .addresses()
+        .first()
+        .map(|ip| LoginPlan::new(login_lane(*ip), real_logins, config.net.timeout * 2));
     let semaphore = Semaphore::new(config.concurrency.max(1));
     let memo = TargetMemo::default();
+    let sink = Sink::default();
     let runs = groups.into_iter().map(|group| {
-        let (semaphore, target, memo) = (&semaphore, &target, &memo);
+        let (semaphore, target, memo, sink) = (&semaphore, &target, &memo, &sink);
+        let logins = logins.as_ref();
         async move {
             let _permit = semaphore.acquire().await.expect("semaphore never closed");
-            run_group(group, target, memo, semaphore, config).await
+            run_group(group, target, memo, semaphore, config, sink, logins).await
         }
     });
+    let exhausted = tokio::time::timeout_at(deadline, join_all(runs))
+        .await
+        .is_err();
+    // A host answered when any of its endpoints did: only then is a closed port a finding.
+    let answered: std::collections::BTreeSet<std::net::IpAddr> = states
+        .iter()
+        .filter(|(_, state)| state.contact.answered())
+        .map(|(ip, _)| *ip)
+        .collect();
     let mut results: Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> =
-        join_all(runs).await.into_iter().flatten().collect();
+        std::mem::take(&mut *lock(&sink.results))
+            .into_iter()
+            .map(|done| {
+                let result = match (done.if_host_silent, &done.endpoint) {
+                    (Some(silent), Some(endpoint)) if !answered.contains(&endpoint.ip) => silent,
+                    _ => done.result,
+                };
+                (done.index, done.endpoint, result)
+            })
+            .collect();
+    if exhausted {
+        // Whatever had not finished is dropped mid-way (its connections close with it) and
+        // says so; what finished keeps its verdict.
+        let omitted = lock(&sink.omitted);
+        let finished = |p: &Planned| {
+            results
+                .iter()
+                .any(|(i, e, _)| *i == p.index && *e == p.endpoint)
+                || omitted
+                    .iter()
+                    .any(|(i, e)| *i == p.index && *e == p.endpoint)
+        };
+        let unfinished: Vec<_> = planned
+            .into_iter()
+            .filter(|p| !finished(p))
+            .map(|p| {
+                let verdict = Verdict::error(format!(
+                    "target budget exhausted: the target's {} s (--target-budget) ran out before this check finished",
+                    config.target_budget.as_secs_f64()
+                ));
+                (
+                    p.index,
+                    p.endpoint,
+                    to_result(p.selected, p.label, verdict, started),
+                )
+            })
+            .collect();
+        drop(omitted);
+        results.extend(unfinished);
+    }
     results.extend(unresolved);
     results.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
     let results = results.into_iter().map(|(_, _, result)| result).collect();
-    TargetReport::new(input.to_string(), resolved.domain, addresses, results)
+    let mut report = TargetReport::new(input.to_string(), resolved.domain, addresses, results);
+    // A lone null MX is a finding that the DNS checks go on from; any other problem means
+    // nothing could be checked.
+    if !resolved.null_mx {
+        report.error = resolved.problem;
+    }
+    report.budget_ms = Some(millis(config.target_budget));
+    report
 }
 
 /// Orders the groups so that every endpoint's first group comes before any endpoint's second
@@ -183,9 +421,13 @@ async fn run_target(input: &str, domain: Option<&str>, config: &RunConfig) -> Ta
 /// endpoints are then found out together, `concurrency` at a time, in about
 /// endpoints / concurrency timeouts; every later group on them fails at once through the gate.
 /// Results do not depend on the order: they are sorted afterwards.
+///
+/// Groups with a real login go first of all: made-up login probes wait for the real ones
+/// ([`LoginPlan::turn`]) while holding a connection permit, so the real ones must already
+/// hold theirs (the semaphore is fair).
 fn first_contacts_first(groups: Vec<Group>) -> Vec<Group> {
     let mut seen: BTreeMap<Endpoint, usize> = BTreeMap::new();
-    let mut ranked: Vec<(usize, usize, Group)> = groups
+    let mut ranked: Vec<(bool, usize, usize, Group)> = groups
         .into_iter()
         .enumerate()
         .map(|(index, group)| {
@@ -194,11 +436,15 @@ fn first_contacts_first(groups: Vec<Group>) -> Vec<Group> {
                 *count += 1;
                 *count - 1
             });
-            (rank, index, group)
+            let real_login = group
+                .checks
+                .iter()
+                .any(|(_, selected)| selected.check.logins() == Logins::Real);
+            (!real_login, rank, index, group)
         })
         .collect();
-    ranked.sort_by_key(|(rank, index, _)| (*rank, *index));
-    ranked.into_iter().map(|(_, _, group)| group).collect()
+    ranked.sort_by_key(|(later, rank, index, _)| (*later, *rank, *index));
+    ranked.into_iter().map(|(_, _, _, group)| group).collect()
 }
 
 /// Groups checks by endpoint and stage; `Own` checks get a group each, target-scoped checks
@@ -274,10 +520,16 @@ async fn run_group(
     memo: &TargetMemo,
     permits: &Semaphore,
     config: &RunConfig,
-) -> Vec<(usize, Option<Arc<Endpoint>>, CheckResult)> {
+    sink: &Sink,
+    logins: Option<&LoginPlan>,
+) {
     let mut slot = SessionSlot::default();
-    let mut results = Vec::with_capacity(group.checks.len());
     for (index, selected) in &group.checks {
+        // A login probe waits for its turn on the server before its budget starts.
+        let turn = match logins {
+            Some(plan) => plan.turn(selected.check.logins()).await,
+            None => None,
+        };
         let started = Instant::now();
         let before = slot
             .session
@@ -309,7 +561,9 @@ async fn run_group(
                 ))
             }
         };
+        drop(turn);
         if verdict.omitted {
+            lock(&sink.omitted).push((*index, group.endpoint.clone()));
             tidy(&mut slot, before).await;
             continue;
         }
@@ -318,17 +572,22 @@ async fn run_group(
             .as_ref()
             .map(|e| e.label(group.stage))
             .or(verdict.endpoint);
-        results.push((
-            *index,
-            group.endpoint.clone(),
-            to_result(*selected, label, verdict, started),
-        ));
+        let mut verdict = verdict;
+        let if_host_silent = verdict
+            .if_host_silent
+            .take()
+            .map(|silent| to_result(*selected, label, *silent, started));
+        lock(&sink.results).push(Finished {
+            index: *index,
+            endpoint: group.endpoint.clone(),
+            result: to_result(*selected, label, verdict, started),
+            if_host_silent,
+        });
         tidy(&mut slot, before).await;
     }
     if let Some(Ok(session)) = slot.session.take() {
         session.client.quit().await;
     }
-    results
 }
 
 /// After a check talked on the shared session, reset the transaction; a session that does not
@@ -517,6 +776,20 @@ mod tests {
         }
     }
 
+    /// Passes at once, without a connection.
+    struct Quick(&'static CheckInfo);
+
+    #[async_trait::async_trait]
+    impl Check for Quick {
+        fn info(&self) -> &'static CheckInfo {
+            self.0
+        }
+
+        async fn run(&self, _ctx: &mut Ctx<'_>) -> Verdict {
+            Verdict::pass("done")
+        }
+    }
+
     fn leak<T>(value: T) -> &'static T {
         Box::leak(Box::new(value))
     }
@@ -543,6 +816,7 @@ mod tests {
             concurrency,
             parallel_targets: 1,
             domain: Some("example.test".into()),
+            target_budget: Duration::from_secs(60),
         }
     }
 
@@ -650,5 +924,132 @@ mod tests {
             result.message
         );
         assert!(started.elapsed() < budget + Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn what_has_not_finished_when_the_target_budget_runs_out_is_an_error() {
+        // Nothing listens on 127.0.100.215: neither check connects.
+        let mut config = config(
+            vec![
+                leak(Quick(leak(info("t.quick", Stage::Own)))),
+                leak(Sleeps(leak(info("t.slow", Stage::Own)))),
+            ],
+            25,
+            2,
+        );
+        config.target_budget = Duration::from_millis(500);
+        // The per-check budget would let the sleeper run much longer: the target's cuts it.
+        assert!(config.check_budget() > Duration::from_secs(2));
+        let started = Instant::now();
+        let report = run(&["127.0.100.215".into()], &config).await;
+        let elapsed = started.elapsed();
+        let target = &report.targets[0];
+        assert_eq!(target.budget_ms, Some(500));
+        let by_id = |id: &str| target.results.iter().find(|r| r.id == id).unwrap();
+        assert_eq!(by_id("t.quick").status, Status::Pass);
+        let slow = by_id("t.slow");
+        assert_eq!(slow.status, Status::Error);
+        assert!(
+            slow.message.contains("target budget exhausted"),
+            "{}",
+            slow.message
+        );
+        assert_eq!(
+            slow.endpoint.map(|e| e.to_string()).as_deref(),
+            Some("127.0.100.215:25/smtp")
+        );
+        assert!(elapsed < Duration::from_millis(1500), "took {elapsed:?}");
+    }
+
+    /// Records its id when done, after a pause; declares the logins it would send.
+    struct Records(&'static CheckInfo, Logins, Duration);
+
+    static DONE: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+
+    #[async_trait::async_trait]
+    impl Check for Records {
+        fn info(&self) -> &'static CheckInfo {
+            self.0
+        }
+
+        fn logins(&self) -> Logins {
+            self.1
+        }
+
+        async fn run(&self, _ctx: &mut Ctx<'_>) -> Verdict {
+            tokio::time::sleep(self.2).await;
+            DONE.lock().unwrap().push(self.0.id);
+            Verdict::pass("done")
+        }
+    }
+
+    #[tokio::test]
+    async fn made_up_logins_wait_for_the_real_ones_on_the_same_server() {
+        // Neither check connects (nothing listens on 127.0.100.215). The made-up probe comes
+        // first in the catalog and would be done at once; the real login takes 200 ms.
+        let made_up = leak(Records(
+            leak(info("t.made-up", Stage::Own)),
+            Logins::MadeUp,
+            Duration::ZERO,
+        ));
+        let real = leak(Records(
+            leak(info("t.real", Stage::Own)),
+            Logins::Real,
+            Duration::from_millis(200),
+        ));
+        let mut config = config(vec![made_up, real], 25, 4);
+        config.settings.credentials = Some(crate::check::Credentials::new(
+            "test@example.test".into(),
+            "secret".into(),
+        ));
+        let report = run(&["127.0.100.215".into()], &config).await;
+        assert!(
+            report.targets[0]
+                .results
+                .iter()
+                .all(|r| r.status == Status::Pass),
+            "{:?}",
+            report.targets[0].results
+        );
+        // (Other tests record their own ids in DONE too.)
+        let done = || -> Vec<&str> {
+            let mut done = DONE.lock().unwrap();
+            let mine = done
+                .iter()
+                .copied()
+                .filter(|id| ["t.real", "t.made-up"].contains(id))
+                .collect();
+            done.clear();
+            mine
+        };
+        assert_eq!(done(), ["t.real", "t.made-up"]);
+        // Without credentials the real login is no login: nothing waits for it.
+        config.settings.credentials = None;
+        run(&["127.0.100.215".into()], &config).await;
+        assert_eq!(done(), ["t.made-up", "t.real"]);
+    }
+
+    #[tokio::test]
+    async fn another_targets_real_login_holds_a_made_up_probe_back_only_for_a_while() {
+        // Another target on the same server planned a real login that never ends.
+        let ip: std::net::IpAddr = "127.0.100.224".parse().unwrap();
+        let stuck = LoginPlan::new(login_lane(ip), 1, Duration::from_secs(60));
+        let made_up = leak(Records(
+            leak(info("t.made-up-alone", Stage::Own)),
+            Logins::MadeUp,
+            Duration::ZERO,
+        ));
+        let config = config(vec![made_up], 25, 2);
+        let started = Instant::now();
+        let report = run(&["127.0.100.224".into()], &config).await;
+        let waited = started.elapsed();
+        assert_eq!(report.targets[0].results[0].status, Status::Pass);
+        // Two timeouts (2 x 300 ms), not the other target's whole run.
+        assert!(
+            waited >= Duration::from_millis(550) && waited < Duration::from_secs(2),
+            "waited {waited:?}"
+        );
+        drop(stuck);
+        assert_eq!(*login_lane(ip).real_pending.borrow(), 0);
     }
 }

@@ -150,11 +150,81 @@ pub async fn resolve(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedTa
     resolved
 }
 
+/// Most characters of a host name (RFC 1035 §2.3.4) and of one of its labels.
+const MAX_NAME: usize = 253;
+const MAX_LABEL: usize = 63;
+
+/// Checks that TARGET is something we can look up: an IP address (IPv6 in brackets or not)
+/// or a host name of letters, digits, `-` and `_` in dot-separated labels. The error is the
+/// reason, for the one line `run` prints (`mail.example.com:2525`, `exa mple`, a URL).
+pub fn check_syntax(input: &str) -> Result<(), String> {
+    let literal = input.trim_start_matches('[').trim_end_matches(']');
+    if literal.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    if input.is_empty() {
+        return Err("the target is empty".into());
+    }
+    if input.contains("://") {
+        return Err(format!(
+            "{input:?} is a URL, not a host name: give the host alone (e.g. mail.example.com)"
+        ));
+    }
+    if let Some((host, port)) = input.rsplit_once(':')
+        && !host.contains(':')
+        && port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(format!(
+            "{input:?} carries a port: give the host alone ({host}); ports come from the scenario's `ports:`"
+        ));
+    }
+    if !input.is_ascii() {
+        return Err(format!(
+            "{input:?} is not an ASCII host name: give an internationalized name in its xn-- form"
+        ));
+    }
+    if let Some(bad) = input
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{input:?} is not a host name or an IP address: {bad:?} cannot appear in one"
+        ));
+    }
+    if input.len() > MAX_NAME {
+        return Err(format!(
+            "the target is {} characters long: a host name has at most {MAX_NAME}",
+            input.len()
+        ));
+    }
+    for label in input.split('.') {
+        if label.is_empty() {
+            return Err(format!("{input:?} has an empty label (two dots in a row?)"));
+        }
+        if label.len() > MAX_LABEL {
+            return Err(format!(
+                "{input:?} has a label of {} characters: at most {MAX_LABEL}",
+                label.len()
+            ));
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err(format!(
+                "{input:?} is not a host name: the label {label:?} starts or ends with `-`"
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn resolve_kind(input: &str, domain: Option<&str>, dns: &Dns) -> ResolvedTarget {
     let mut resolved = ResolvedTarget {
         domain: domain.map(str::to_ascii_lowercase),
         ..Default::default()
     };
+    if let Err(problem) = check_syntax(input) {
+        resolved.problem = Some(problem);
+        return resolved;
+    }
     let literal = input.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = literal.parse::<IpAddr>() {
         resolved.kind = TargetKind::Address;
@@ -255,5 +325,38 @@ mod tests {
         );
         assert_eq!(parent_domain("co.uk"), None);
         assert_eq!(parent_domain("localhost"), None);
+    }
+
+    #[test]
+    fn targets_that_cannot_be_looked_up_say_why() {
+        for good in [
+            "mail.example.com",
+            "example.com",
+            "localhost",
+            "_dmarc.example.com",
+            "192.0.2.25",
+            "2001:db8::25",
+            "[2001:db8::25]",
+            "xn--exmple-cua.com",
+        ] {
+            assert!(check_syntax(good).is_ok(), "{good}");
+        }
+        let cases = [
+            ("exa mple", "' '"),
+            ("mail.example.com:2525", "carries a port"),
+            ("smtp://mail.example.com", "is a URL"),
+            ("exämple.com", "xn--"),
+            ("mail..example.com", "empty label"),
+            ("-mail.example.com", "starts or ends with `-`"),
+            ("", "empty"),
+        ];
+        for (bad, why) in cases {
+            let err = check_syntax(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        let long = format!("{}.com", "a".repeat(64));
+        assert!(check_syntax(&long).unwrap_err().contains("at most 63"));
+        let longer = ["abcdefghij"; 30].join(".");
+        assert!(check_syntax(&longer).unwrap_err().contains("at most 253"));
     }
 }

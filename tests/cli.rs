@@ -154,8 +154,11 @@ fn validate_accepts_good_files_and_points_at_bad_ones() {
 }
 
 #[test]
-fn an_unresolvable_target_is_an_error_result_not_a_crash() {
-    // A resolver where nothing listens: the run ends within the timeout with `error` results.
+fn an_unresolvable_target_is_one_line_and_exit_2_not_a_crash() {
+    // A resolver where nothing listens: the run ends within the timeout; nothing could be
+    // checked, so one line says why (exit 2), and the --json file still records it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
     let started = std::time::Instant::now();
     let output = mailcheck(&[
         "run",
@@ -166,10 +169,27 @@ fn an_unresolvable_target_is_an_error_result_not_a_crash() {
         "1",
         "--format",
         "json",
+        "--json",
+        file.to_str().unwrap(),
     ]);
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report = common::json(&output);
-    let results = report["targets"][0]["results"].as_array().unwrap();
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot resolve mail.nowhere.test"),
+        "{err}"
+    );
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let target = &report["targets"][0];
+    assert!(
+        target["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot resolve mail.nowhere.test"),
+        "{target}"
+    );
+    let results = target["results"].as_array().unwrap();
     assert!(!results.is_empty());
     for result in results {
         assert_eq!(result["status"], "error", "{result}");
@@ -193,7 +213,9 @@ fn the_ci_profile_refuses_to_run_without_a_test_mailbox() {
     // Nothing connects: the refusal comes before the network (a resolver where nothing listens).
     let base = [
         "run",
-        "mail.nowhere.test",
+        "127.0.100.54",
+        "--domain",
+        "nowhere.test",
         "--resolver",
         "127.0.100.54",
         "--timeout",
@@ -222,7 +244,7 @@ fn the_ci_profile_refuses_to_run_without_a_test_mailbox() {
     for extra in [&["-p", "ci", "--skip", "e2e.*"][..], &["-p", "default"][..]] {
         let mut args = base.to_vec();
         args.extend(extra);
-        args.extend(["--only", "dns.a", "--format", "json"]);
+        args.extend(["--only", "dns.mx", "--format", "json"]);
         let output = mailcheck(&args);
         assert_eq!(
             output.status.code(),
@@ -481,23 +503,25 @@ fn with_color_env(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output 
 
 #[test]
 fn color_follows_the_flag_then_clicolor_force_then_no_color() {
-    // One DNS check against a resolver where nothing listens: an `error` result, at once.
+    // One DNS check (an address target, its domain given) against a resolver where nothing listens: an `error` result, at once.
     let run = [
         "run",
-        "mail.nowhere.test",
+        "127.0.100.54",
+        "--domain",
+        "nowhere.test",
         "--resolver",
         "127.0.100.54",
         "--timeout",
         "1",
         "--only",
-        "dns.a",
+        "dns.mx",
     ];
     let colored = |extra: &[&str], vars: &[(&str, &str)]| {
         let mut args = run.to_vec();
         args.extend(extra);
         let output = with_color_env(&args, vars);
         assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-        assert!(stdout(&output).contains("dns.a"), "{}", stdout(&output));
+        assert!(stdout(&output).contains("dns.mx"), "{}", stdout(&output));
         stdout(&output).contains('\u{1b}')
     };
     assert!(!colored(&[], &[]), "a pipe gets no colours by default");
@@ -523,20 +547,22 @@ fn color_follows_the_flag_then_clicolor_force_then_no_color() {
 fn a_dash_file_is_stdout_for_every_report_option() {
     let base = [
         "run",
-        "mail.nowhere.test",
+        "127.0.100.54",
+        "--domain",
+        "nowhere.test",
         "--resolver",
         "127.0.100.54",
         "--timeout",
         "1",
         "--only",
-        "dns.a",
+        "dns.mx",
     ];
     let dir = tempfile::tempdir().unwrap();
     let other = dir.path().join("report.json");
     let cases: &[(&str, &str)] = &[
         ("--json", "\"schema\": \"mailcheck/report/v1\""),
         ("--junit", "<testsuites"),
-        ("--markdown", "dns.a"),
+        ("--markdown", "dns.mx"),
         ("--html", "<!DOCTYPE html>"),
     ];
     for (flag, marker) in cases {
@@ -730,4 +756,31 @@ fn run_help_groups_its_options_under_headings() {
     }
     let batch = stdout(&mailcheck(&["batch", "--help"]));
     assert!(batch.contains("Output:"), "{batch}");
+}
+
+#[test]
+fn a_target_that_is_no_host_name_is_refused_without_the_network() {
+    for (target, expected) in [
+        (
+            "exa mple",
+            "\"exa mple\" is not a host name or an IP address",
+        ),
+        ("mail.example.com:2525", "carries a port"),
+    ] {
+        // The resolver would not answer: the syntax is refused before any look-up.
+        let started = std::time::Instant::now();
+        let output = mailcheck(&[
+            "run",
+            target,
+            "--resolver",
+            "127.0.100.54",
+            "--timeout",
+            "3",
+        ]);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(expected), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
 }

@@ -367,8 +367,11 @@ fn a_null_mx_domain_takes_no_mail_but_its_dns_is_checked() {
 
 #[test]
 fn an_unreachable_resolver_gives_errors_within_the_timeout() {
-    // Nothing listens on 127.0.100.54: every DNS check is an error, and the run costs one
-    // timeout, not one per query.
+    // Nothing listens on 127.0.100.54: the target cannot be resolved, so nothing could be
+    // checked (one line, exit 2); the JSON file says why for every DNS check, and the run
+    // costs one timeout, not one per query.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.json");
     let started = Instant::now();
     let output = mailcheck(&[
         "run",
@@ -381,12 +384,18 @@ fn an_unreachable_resolver_gives_errors_within_the_timeout() {
         "dns.*",
         "--timeout",
         "2",
-        "--format",
-        "json",
+        "--json",
+        file.to_str().unwrap(),
     ]);
     let elapsed = started.elapsed();
-    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
-    let report = json(&output);
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: cannot resolve mail.ref.test") && err.contains("timed out"),
+        "{err}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
     let all = results(&report);
     // With dns.mta-sts, dns.tls-rpt (lab_mtasts.rs), dns.dnssec and dns.tlsa (lab_dnssec.rs).
     assert_eq!(all.len(), DNS_CHECKS.len() + 4);

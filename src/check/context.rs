@@ -165,6 +165,8 @@ pub struct Settings {
     pub tls: crate::check::tls::TlsSettings,
     /// DNSSEC trust anchors file (`--trust-anchor`); `None`: the IANA root key.
     pub trust_anchor: Option<PathBuf>,
+    /// What the host must offer (scenario `expect:`): what a closed port means.
+    pub expect: super::Services,
 }
 
 /// A mailbox login. The password only ever comes from the environment or a file, and never
@@ -382,17 +384,57 @@ impl Ctx<'_> {
             .unwrap_or_else(|_| panic!("memo key {key} is used with two different types"))
     }
 
-    /// The usual verdict when a session could not be opened: a closed optional port is a
-    /// `skip`, anything else means we could not tell (`error`).
+    /// The usual verdict when a session could not be opened: a closed port is judged by the
+    /// host's role ([`Ctx::closed_port`]), anything else means we could not tell (`error`).
     pub fn unavailable(&self, failure: &OpenFailure) -> Verdict {
-        let endpoint = self.endpoint();
-        let port = endpoint.port;
         let verdict = match &failure.kind {
-            OpenFailureKind::Unreachable(ProbeError::Refused) if !endpoint.role.required() => {
-                Verdict::skip(format!("port {port} is closed (connection refused)"))
-            }
-            kind => Verdict::error(format!("port {port}: {}", kind.describe())),
+            OpenFailureKind::Unreachable(ProbeError::Refused) => self.closed_port(),
+            kind => Verdict::error(format!(
+                "port {}: {}",
+                self.endpoint().port,
+                kind.describe()
+            )),
         };
         verdict.with_evidence(failure.evidence.clone())
+    }
+
+    /// A refused connection on this endpoint, by what the scenario expects of the host
+    /// (`expect:`): on the port of an expected service, a `fail` when the host answers on
+    /// another port and an `error` when nothing answers (it may be down); anywhere else a
+    /// `skip`, saying which service is not there.
+    pub fn closed_port(&self) -> Verdict {
+        let endpoint = self.endpoint();
+        let port = endpoint.port;
+        let expect = self.settings.expect;
+        match expect.requires(endpoint.role) {
+            Some(service) => {
+                let (what, fix) = match service {
+                    super::Service::Mx => (
+                        "a mail exchanger receiving on it (expect: mx)",
+                        "Postfix: the `smtp inet n - y - - smtpd` service of master.cf,                          `inet_interfaces = all` in main.cf, and port 25 open in the firewall.",
+                    ),
+                    _ => (
+                        "a submission service on it for mail clients (expect: submission)",
+                        "Postfix: enable the `submission inet n - y - - smtpd` service of                          master.cf (with `-o smtpd_tls_security_level=encrypt -o                          smtpd_sasl_auth_enable=yes`), and open port 587 in the firewall.",
+                    ),
+                };
+                Verdict::fail(format!(
+                    "port {port} is closed (connection refused) while the host answers on other ports: the scenario expects {what}"
+                ))
+                .with_fix(fix)
+                .or_if_host_silent(Verdict::error(format!(
+                    "port {port}: cannot connect: connection refused, and nothing answers on this host (is it down?)"
+                )))
+            }
+            None => Verdict::skip(match endpoint.role {
+                super::Role::Submission => format!(
+                    "no submission service on this host (port {port} refused the connection; the scenario does not expect one)"
+                ),
+                super::Role::Mx => format!(
+                    "no SMTP service on port {port} (connection refused; the scenario does not expect this host to receive mail)"
+                ),
+                _ => format!("port {port} is closed (connection refused)"),
+            }),
+        }
     }
 }

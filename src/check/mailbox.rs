@@ -67,16 +67,17 @@ pub struct StartTlsTerms {
     pub not_offered: &'static str,
 }
 
-/// The cleartext port is closed, or offers STARTTLS that works: `Ok` is the session opened
-/// with STARTTLS (its TLS, its opening dialog). `None` for a session without TLS and for the
-/// failures that are not about STARTTLS (the generic verdict applies).
+/// The cleartext port offers STARTTLS that works: `Ok` is the session opened with STARTTLS
+/// (its TLS, its opening dialog). `None` for a session without TLS, a closed port (judged with
+/// its implicit-TLS port by [`closed_cleartext_port`]) and the failures that are not about
+/// STARTTLS (the generic verdict applies).
 pub fn judge_start_tls(
     terms: &StartTlsTerms,
     outcome: Result<(Option<&TlsInfo>, Vec<String>), &OpenFailure>,
 ) -> Option<Verdict> {
     let StartTlsTerms {
         protocol,
-        port,
+        port: _,
         command,
         capabilities,
         not_offered,
@@ -94,9 +95,9 @@ pub fn judge_start_tls(
         }
         Err(failure) => {
             let verdict = match &failure.kind {
-                _ if is_closed(failure) => Verdict::pass(format!(
-                    "port {port} is closed (connection refused): no {protocol} in clear"
-                )),
+                // A closed port: whether that is a pass depends on the implicit-TLS port
+                // ([`closed_cleartext_port`]).
+                _ if is_closed(failure) => return None,
                 OpenFailureKind::StartTlsNotOffered => {
                     Verdict::fail(format!("{not_offered}: {protocol} only in clear"))
                 }
@@ -133,7 +134,40 @@ pub async fn start_tls_verdict<S: MailboxSession>(
             session.close().await;
             verdict
         }
+        Err(failure) if is_closed(&failure) => closed_cleartext_port(ctx, &failure).await,
         Err(failure) => judge(Err(&failure)).unwrap_or_else(|| ctx.unavailable(&failure)),
+    }
+}
+
+/// A closed cleartext port (143, 110) of `imap.starttls` and `pop3.stls`: nothing is served in
+/// clear, which earns a pass only where the protocol is served over implicit TLS (993, 995);
+/// with both closed there is no such protocol here (skip).
+pub async fn closed_cleartext_port(ctx: &Ctx<'_>, failure: &OpenFailure) -> Verdict {
+    let endpoint = ctx.endpoint();
+    let port = endpoint.port;
+    let implicit = match endpoint.role {
+        Role::Imap => Role::Imaps,
+        Role::Pop3 => Role::Pop3s,
+        other => other,
+    };
+    let tls_port = ctx.port(implicit);
+    let name = protocol_name(implicit);
+    let evidence = failure.evidence.clone();
+    match port_open(ctx, implicit).await {
+        Some(true) => Verdict::pass(format!(
+            "port {port} is closed (connection refused) and port {tls_port} answers: {name} only over implicit TLS"
+        ))
+        .with_evidence(evidence)
+        .with_evidence([format!("* port {tls_port} accepts connections")]),
+        Some(false) => Verdict::skip(format!(
+            "ports {port} and {tls_port} are closed: no {name} here"
+        ))
+        .with_evidence(evidence)
+        .with_evidence([format!("* port {tls_port}: connection refused")]),
+        None => Verdict::error(format!(
+            "port {port} is closed (connection refused) and port {tls_port} did not answer: cannot tell whether {name} is served"
+        ))
+        .with_evidence(evidence),
     }
 }
 
@@ -240,6 +274,16 @@ pub async fn closed_implicit_port(
         .with_evidence(evidence)
         .with_evidence([format!("* port {plain_port} accepts connections")])
         .with_fix(fix),
+        // A host that must serve the mailboxes (expect: mailbox) and serves no IMAP at all.
+        Some(false) if plain == Role::Imap && ctx.settings.expect.mailbox => Verdict::fail(format!(
+            "ports {port} and {plain_port} are closed: no IMAP on this host, which the scenario expects to serve the mailboxes (expect: mailbox)"
+        ))
+        .with_fix(fix)
+        .or_if_host_silent(Verdict::error(format!(
+            "ports {port} and {plain_port}: connection refused, and nothing answers on this host (is it down?)"
+        )))
+        .with_evidence(evidence)
+        .with_evidence([format!("* port {plain_port}: connection refused")]),
         Some(false) => Verdict::skip(format!(
             "ports {port} and {plain_port} are closed: no {} here",
             protocol_name(plain)

@@ -115,6 +115,71 @@ impl Role {
     }
 }
 
+/// A service the scenario says the host must offer (`expect: [mx, submission, mailbox]`): it
+/// decides what a closed port means. A port of an expected service that refuses connections
+/// is a `fail` on a host that answers elsewhere (an `error` when nothing answers: the host may
+/// be down); a port of a service not expected is `skip`, never `error`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Service {
+    /// Receives mail on 25.
+    Mx,
+    /// Takes mail from clients on 587 (465 optional).
+    Submission,
+    /// Serves the mailboxes over IMAP (143 and/or 993).
+    Mailbox,
+}
+
+impl Service {
+    pub const ALL: [Service; 3] = [Service::Mx, Service::Submission, Service::Mailbox];
+
+    /// Its name in `expect:`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Service::Mx => "mx",
+            Service::Submission => "submission",
+            Service::Mailbox => "mailbox",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.key() == text)
+    }
+}
+
+/// The services a host is expected to offer (scenario `expect:`); without one, `[mx]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Services {
+    pub mx: bool,
+    pub submission: bool,
+    pub mailbox: bool,
+}
+
+impl Default for Services {
+    fn default() -> Self {
+        Services::of(&[Service::Mx])
+    }
+}
+
+impl Services {
+    pub fn of(services: &[Service]) -> Services {
+        Services {
+            mx: services.contains(&Service::Mx),
+            submission: services.contains(&Service::Submission),
+            mailbox: services.contains(&Service::Mailbox),
+        }
+    }
+
+    /// The expected service a role's port is the home of: 25 for `mx`, 587 for `submission`
+    /// (465 is optional beside it; IMAP's two ports are judged together by `imap.imaps`).
+    pub fn requires(self, role: Role) -> Option<Service> {
+        match role {
+            Role::Mx if self.mx => Some(Service::Mx),
+            Role::Submission if self.submission => Some(Service::Submission),
+            _ => None,
+        }
+    }
+}
+
 /// How the runner prepares an SMTP endpoint before handing it to a check. Checks of the same
 /// stage on the same endpoint share one connection, one after the other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -161,9 +226,29 @@ pub struct CheckInfo {
     pub fix_fr: Option<&'static str>,
 }
 
+/// Which credentials a check sends to the server. A server may delay its answer to a failed
+/// login (Dovecot: `auth_failure_delay`, 2 s) and penalize the client's address for each
+/// failure (Dovecot's auth penalty doubles up to 15 s, and is reset by a successful login), so
+/// the runner orders the login probes of one server: the real logins first, then the made-up
+/// ones (which wait for the real ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Logins {
+    /// No credentials.
+    None,
+    /// The test user's (`--user`).
+    Real,
+    /// Made-up credentials, which the server must refuse.
+    MadeUp,
+}
+
 #[async_trait::async_trait]
 pub trait Check: Send + Sync + 'static {
     fn info(&self) -> &'static CheckInfo;
+
+    /// Which credentials the check sends (see [`Logins`]).
+    fn logins(&self) -> Logins {
+        Logins::None
+    }
 
     /// Observes the endpoint through `ctx` and judges. Never panics; a server that does the
     /// wrong thing is a `fail`, one that does not let us tell is an `error`.

@@ -15,6 +15,10 @@ pub struct Verdict {
     pub omitted: bool,
     /// For target-scoped checks that still went through one endpoint (e2e): its label.
     pub endpoint: Option<crate::outcome::Endpoint>,
+    /// The verdict instead when nothing answers on the endpoint's host (no port of it took a
+    /// connection): a closed port is a finding only on a host that is up. The runner, which
+    /// sees every port, chooses once the target is done.
+    pub if_host_silent: Option<Box<Verdict>>,
 }
 
 impl Verdict {
@@ -26,6 +30,7 @@ impl Verdict {
             fix: None,
             omitted: false,
             endpoint: None,
+            if_host_silent: None,
         }
     }
 
@@ -58,7 +63,17 @@ impl Verdict {
     }
 
     pub fn with_evidence(mut self, evidence: impl IntoIterator<Item = String>) -> Verdict {
+        let evidence: Vec<String> = evidence.into_iter().collect();
+        if let Some(silent) = self.if_host_silent.take() {
+            self.if_host_silent = Some(Box::new(silent.with_evidence(evidence.clone())));
+        }
         self.evidence.extend(evidence);
+        self
+    }
+
+    /// Gives `verdict` instead when nothing answers on the host (see `if_host_silent`).
+    pub fn or_if_host_silent(mut self, verdict: Verdict) -> Verdict {
+        self.if_host_silent = Some(Box::new(verdict));
         self
     }
 

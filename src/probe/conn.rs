@@ -22,6 +22,11 @@ use super::transcript::Transcript;
 /// capability list or SELECT answer, far below what would hurt.
 pub const MAX_BUFFERED: usize = 256 * 1024;
 
+/// How much longer than the timeout a server may take to answer a login it checked: Dovecot
+/// answers a failed one only after `auth_failure_delay` (2 s by default) and holds the next
+/// login from an address that failed before for its auth penalty (doubling up to 15 s).
+pub const LOGIN_DELAY: Duration = Duration::from_secs(17);
+
 /// What a sans-I/O parser returns: a value and the bytes it used, or `None` for "need more".
 pub type Parsed<T> = Result<Option<(T, usize)>, String>;
 
@@ -112,6 +117,18 @@ impl Conn {
 
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// Gives each read [`LOGIN_DELAY`] more than the timeout, for the answer to a login; the
+    /// caller puts the returned timeout back with [`Conn::set_timeout`] once it came.
+    pub fn allow_login_delay(&mut self) -> Duration {
+        let normal = self.timeout;
+        self.timeout = normal + LOGIN_DELAY;
+        normal
+    }
+
+    pub fn set_timeout(&mut self, timeout: Duration) {
+        self.timeout = timeout;
     }
 
     /// Whether we talk to the server from its own address: Dovecot (and Postfix's

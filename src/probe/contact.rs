@@ -23,6 +23,14 @@ enum ContactState {
 }
 
 impl Contact {
+    /// Whether the endpoint took a connection and greeted (as far as the first contact
+    /// showed); false while that is unknown or under way.
+    pub fn answered(&self) -> bool {
+        self.state
+            .try_lock()
+            .is_ok_and(|state| matches!(*state, ContactState::Up))
+    }
+
     /// Runs `open`; while the endpoint's first contact is under way the others wait for it,
     /// and once the endpoint proved down they get that failure at once.
     pub async fn open<T>(

@@ -105,10 +105,13 @@ impl Redactor {
                 summary: _,
                 duration_ms: _,
                 results,
+                error,
+                budget_ms: _,
             } = target;
             self.in_place(target);
             name.iter_mut()
                 .chain(domain.iter_mut())
+                .chain(error.iter_mut())
                 .chain(addresses)
                 .for_each(|text| self.in_place(text));
             for result in results {

@@ -143,6 +143,14 @@ impl Page<'_> {
 
     fn target(&mut self, target: &TargetReport) {
         self.header(target);
+        // Nothing was checked: one line says why, instead of every check saying it again.
+        if target.error.is_some() {
+            self.blank();
+            self.not_checked(target);
+            self.blank();
+            self.summary_line(target);
+            return;
+        }
         let labels = EndpointLabels::of(target);
         for category in CATEGORY_ORDER {
             let results: Vec<&CheckResult> = target
@@ -169,9 +177,29 @@ impl Page<'_> {
         self.summary_line(target);
     }
 
+    /// `  ERR   not checked: <why>` for a target that could not be checked at all.
+    fn not_checked(&mut self, target: &TargetReport) {
+        let Some(error) = &target.error else {
+            return;
+        };
+        let tag = self.paint.paint(
+            status_style(Status::Error),
+            status_tag(Status::Error, self.options.lang),
+        );
+        self.push(format!(
+            "  {tag}  {}: {}",
+            self.options.lang.tr("not checked", "non vérifié"),
+            printable(error)
+        ));
+    }
+
     /// `quiet`: the summary line, then only what failed.
     fn quiet_target(&mut self, target: &TargetReport) {
         self.summary_line(target);
+        if target.error.is_some() {
+            self.not_checked(target);
+            return;
+        }
         let labels = EndpointLabels::of(target);
         let mut failing: Vec<&CheckResult> = target
             .results

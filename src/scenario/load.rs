@@ -36,6 +36,7 @@ const SCENARIO_KEYS: &[&str] = &[
     "ports",
     "settings",
     "custom",
+    "expect",
 ];
 const OPTION_KEYS: &[&str] = &["severity", "enabled"];
 const SETTING_KEYS: &[&str] = &[
@@ -217,6 +218,7 @@ impl Loader<'_> {
             ports: BTreeMap::new(),
             settings: SettingsPatch::default(),
             custom: Vec::new(),
+            expect: None,
         };
         for (key, value) in map.iter() {
             match key.as_str() {
@@ -231,6 +233,7 @@ impl Loader<'_> {
                 "ports" => scenario.ports = self.ports(key, value),
                 "settings" => scenario.settings = self.settings(key, value),
                 "custom" => scenario.custom = self.custom(key, value, origin),
+                "expect" => scenario.expect = self.services(key, value),
                 _ => self.unknown_key(key, "scenario key", SCENARIO_KEYS),
             }
         }
@@ -739,6 +742,49 @@ impl Loader<'_> {
             self.report(diagnostic);
         }
         Some(names)
+    }
+
+    /// `expect: [mx, submission, mailbox]`: the services the host must offer.
+    fn services(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<crate::check::Services> {
+        use crate::check::Service;
+        let items = match value {
+            Node::Sequence(items) => items,
+            other => {
+                let diagnostic = self.wrong_type(key, other, "a list").help(
+                    "write `expect: [mx, submission, mailbox]` (the services the host must offer)",
+                );
+                self.report(diagnostic);
+                return None;
+            }
+        };
+        let known: Vec<&str> = Service::ALL.iter().map(|s| s.key()).collect();
+        let mut services = Vec::new();
+        for item in items.iter() {
+            let word = match item {
+                Node::Scalar(scalar) => scalar.as_str(),
+                _ => "",
+            };
+            match Service::parse(word) {
+                Some(service) => services.push(service),
+                None => {
+                    let mut diagnostic = Diagnostic::new(format!(
+                        "{} is not a service a host can be expected to offer",
+                        describe(item)
+                    ))
+                    .at(self.source.node_at(item))
+                    .label("not mx, submission or mailbox")
+                    .note(
+                        "mx: receives mail on 25; submission: takes mail from clients on 587; \
+                         mailbox: serves IMAP (143/993)",
+                    );
+                    if let Some(close) = closest(word, known.iter().copied()) {
+                        diagnostic = diagnostic.help(format!("did you mean `{close}`?"));
+                    }
+                    self.report(diagnostic);
+                }
+            }
+        }
+        Some(crate::check::Services::of(&services))
     }
 
     /// A string without spaces.

@@ -25,6 +25,9 @@ pub struct Scenario {
     pub settings: SettingsPatch,
     /// `custom:`, the scenario's own dialog checks, in file order.
     pub custom: Vec<CustomDefinition>,
+    /// `expect:`, the services the host must offer (`[mx, submission, mailbox]`); `None`
+    /// keeps an earlier scenario's (or `[mx]`).
+    pub expect: Option<crate::check::Services>,
 }
 
 /// One item of `custom:`: the check it defines, and where its id is written (to point at the

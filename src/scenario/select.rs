@@ -146,6 +146,9 @@ impl Selection {
         self.ports
             .extend(scenario.ports.iter().map(|(role, port)| (*role, *port)));
         scenario.settings.apply_to(&mut self.settings);
+        if let Some(expect) = scenario.expect {
+            self.settings.expect = expect;
+        }
     }
 }
 

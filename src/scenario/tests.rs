@@ -383,7 +383,7 @@ fn unknown_top_level_key() {
 1 | colour: blue
   | ^^^^^^ not a scenario key
   |
-  = note: expected one of: name, description, extends, checks, ports, settings, custom"
+  = note: expected one of: name, description, extends, checks, ports, settings, custom, expect"
     );
     assert!(error("profile: course\n").contains("did you mean `extends`?"));
 }
@@ -872,5 +872,49 @@ fn a_custom_step_sends_one_bounded_line() {
     assert!(
         shown.contains("`send` is longer than 510 characters"),
         "{shown}"
+    );
+}
+
+#[test]
+fn expect_names_the_services_of_the_host_and_the_last_scenario_wins() {
+    use crate::check::{Service, Services};
+    let load_text = |text: &str| load_str("t.yaml", text).expect("loads");
+    let all = load_text("expect: [mx, submission, mailbox]\n");
+    assert_eq!(
+        all.expect,
+        Some(Services::of(&[
+            Service::Mx,
+            Service::Submission,
+            Service::Mailbox
+        ]))
+    );
+    // Without `expect:`: [mx]; the course and ci profiles expect all three, default an MX.
+    let none = plan(&[load_text("checks: [smtp.*]\n")], &[], &[]).unwrap();
+    assert_eq!(none.settings.expect, Services::default());
+    assert!(none.settings.expect.mx && !none.settings.expect.submission);
+    for (name, submission) in [("course", true), ("ci", true), ("default", false)] {
+        let profile = plan(&[builtin(name).unwrap()], &[], &[]).unwrap();
+        assert_eq!(profile.settings.expect.submission, submission, "{name}");
+        assert_eq!(profile.settings.expect.mailbox, submission, "{name}");
+    }
+    // A later scenario's `expect:` replaces the profile's.
+    let relay = load_text("extends: course\nexpect: [mx]\n");
+    let plan = plan(&[relay], &[], &[]).unwrap();
+    assert_eq!(plan.settings.expect, Services::of(&[Service::Mx]));
+}
+
+#[test]
+fn expect_refuses_what_is_not_a_service() {
+    let message = error("expect: [mx, submision]\n");
+    assert!(
+        message.starts_with("error: `submision` is not a service a host can be expected to offer"),
+        "{message}"
+    );
+    assert!(message.contains("did you mean `submission`?"), "{message}");
+    assert!(message.contains("t.yaml:1:14"), "{message}");
+    let message = error("expect: mx\n");
+    assert!(
+        message.contains("expect: [mx, submission, mailbox]"),
+        "{message}"
     );
 }

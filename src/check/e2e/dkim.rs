@@ -125,6 +125,10 @@ impl Check for E2eDkim {
         &INFO
     }
 
+    fn logins(&self) -> crate::check::Logins {
+        crate::check::Logins::Real
+    }
+
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let shared = flow(ctx).await;
         let flow = match shared.as_ref() {

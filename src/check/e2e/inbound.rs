@@ -35,6 +35,10 @@ impl Check for E2eInbound {
         &INFO
     }
 
+    fn logins(&self) -> crate::check::Logins {
+        crate::check::Logins::Real
+    }
+
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         match flow(ctx).await.as_ref() {
             Ok(flow) => arrival(&flow.inbound, flow),

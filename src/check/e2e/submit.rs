@@ -36,6 +36,10 @@ impl Check for E2eSubmit {
         &INFO
     }
 
+    fn logins(&self) -> crate::check::Logins {
+        crate::check::Logins::Real
+    }
+
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         match flow(ctx).await.as_ref() {
             Ok(flow) => submitted(flow),

@@ -115,6 +115,10 @@ impl Check for LoginTlsOnly {
         &INFO
     }
 
+    fn logins(&self) -> crate::check::Logins {
+        crate::check::Logins::MadeUp
+    }
+
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let mut session = match ctx.mailbox::<ImapSession>(false).await {
             Ok(session) => session,
@@ -132,7 +136,9 @@ impl Check for LoginTlsOnly {
             quote(&user).expect("made-up names quote"),
             quote(&password).expect("made-up names quote"),
         );
-        // Dovecot answers a cleartext LOGIN it checked after `auth_failure_delay` (2 s).
+        // Dovecot answers a cleartext LOGIN it checked after `auth_failure_delay` (2 s), later
+        // still for an address it penalizes: the answer gets the documented delay.
+        let normal = session.client.conn.allow_login_delay();
         let attempt = match session
             .client
             .command_redacted(
@@ -144,6 +150,7 @@ impl Check for LoginTlsOnly {
             Ok(done) => Attempt::Answered(done.status),
             Err(err) => Attempt::Broken(err.to_string()),
         };
+        session.client.conn.set_timeout(normal);
         let from_server = session.client.conn.from_server_address();
         let verdict =
             judge(&session.capabilities, &attempt, from_server).with_evidence(session.transcript());

@@ -100,6 +100,10 @@ impl Check for LoginTlsOnly {
         &INFO
     }
 
+    fn logins(&self) -> crate::check::Logins {
+        crate::check::Logins::MadeUp
+    }
+
     async fn run(&self, ctx: &mut Ctx<'_>) -> Verdict {
         let mut session = match ctx.mailbox::<Pop3Session>(false).await {
             Ok(session) => session,
@@ -108,14 +112,19 @@ impl Check for LoginTlsOnly {
         let client = &mut session.client;
         let attempt = match client.command(&format!("USER {}", made_up_user())).await {
             Ok(user) if !user.ok => Attempt::UserRefused(user),
-            // Dovecot answers a PASS it checked after `auth_failure_delay` (2 s).
-            Ok(_) => match client
-                .command_redacted(&format!("PASS {}", made_up_password()), "PASS <redacted>")
-                .await
-            {
-                Ok(pass) => Attempt::Answered { pass },
-                Err(err) => Attempt::Broken(err.to_string()),
-            },
+            // Dovecot answers a PASS it checked after `auth_failure_delay` (2 s), later still
+            // for an address it penalizes: the answer gets the documented delay.
+            Ok(_) => {
+                let normal = client.conn.allow_login_delay();
+                let pass = client
+                    .command_redacted(&format!("PASS {}", made_up_password()), "PASS <redacted>")
+                    .await;
+                client.conn.set_timeout(normal);
+                match pass {
+                    Ok(pass) => Attempt::Answered { pass },
+                    Err(err) => Attempt::Broken(err.to_string()),
+                }
+            }
             Err(err) => Attempt::Broken(err.to_string()),
         };
         let from_server = client.conn.from_server_address();

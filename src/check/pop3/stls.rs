@@ -18,8 +18,9 @@ static INFO: CheckInfo = CheckInfo {
         stage: Stage::Own,
     },
     what: "On 110: STLS is in CAPA (RFC 2595), the server answers +OK to it, the TLS handshake \
-           completes (whatever the certificate) and CAPA works inside TLS. A closed 110 passes: \
-           nothing is served in clear.",
+           completes (whatever the certificate) and CAPA works inside TLS. A closed 110 passes \
+           when 995 answers (POP3 only over implicit TLS); with both closed there is no \
+           POP3 here (skip).",
     why: "POP3 without TLS sends passwords and mail in clear; a missing or broken STLS leaves \
           clients the choice between failing and clear text.",
     fix: "Dovecot: `ssl = required` with `ssl_cert`/`ssl_key` (STLS is then offered on 110), or \
@@ -76,14 +77,13 @@ mod tests {
     }
 
     #[test]
-    fn closed_passes_missing_stls_fails_silence_is_undecided() {
-        assert_eq!(
+    fn missing_stls_fails_a_closed_port_or_silence_is_left_to_the_caller() {
+        // A closed 110 is judged with 995 (check::mailbox::closed_cleartext_port).
+        assert!(
             judge(Err(&failure(OpenFailureKind::Unreachable(
                 ProbeError::Refused
             ))))
-            .unwrap()
-            .status,
-            Status::Pass
+            .is_none()
         );
         let missing = judge(Err(&failure(OpenFailureKind::StartTlsNotOffered))).unwrap();
         assert_eq!(missing.status, Status::Fail);

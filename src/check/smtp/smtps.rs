@@ -1,5 +1,6 @@
 //! `smtp.smtps`: port 465 speaks SMTP over implicit TLS (RFC 8314).
 
+use crate::check::mailbox::port_open;
 use crate::check::{Check, CheckInfo, Ctx, Role, Scope, Stage, Verdict};
 use crate::outcome::{Category, Severity};
 use crate::probe::ProbeError;
@@ -17,7 +18,9 @@ static INFO: CheckInfo = CheckInfo {
         stage: Stage::Greeted,
     },
     what: "Connects to 465, completes a TLS handshake at once (whatever the certificate) and \
-           expects a 220 greeting inside TLS.",
+           expects a 220 greeting inside TLS. A closed 465 fails where the host offers \
+           submission (the scenario's `expect: [submission]`, or 587 answers), and is skipped \
+           elsewhere (no submission service) or when nothing answers on the host.",
     why: "RFC 8314 prefers implicit TLS for submission: no STARTTLS to strip, and many mail \
           clients default to it.",
     fix: "Postfix master.cf: enable the `submissions` (465) service with \
@@ -63,8 +66,38 @@ impl Check for Smtps {
                 .with_evidence(session.opening()),
                 None => Verdict::error("session opened without TLS"),
             },
-            Err(failure) => judge_failure(&failure, ctx.endpoint().port)
-                .unwrap_or_else(|| ctx.unavailable(&failure)),
+            Err(failure) => {
+                let port = ctx.endpoint().port;
+                let refused = matches!(
+                    failure.kind,
+                    OpenFailureKind::Unreachable(ProbeError::Refused)
+                );
+                match judge_failure(&failure, port) {
+                    // A closed 465 is a finding about a submission service: one the scenario
+                    // expects (on a host that is up), or one that answers on 587. Elsewhere
+                    // there is no submission to speak of.
+                    Some(verdict) if refused => {
+                        let submission = ctx.settings.expect.submission
+                            || port_open(ctx, Role::Submission).await == Some(true);
+                        if submission {
+                            verdict.or_if_host_silent(
+                                Verdict::skip(format!(
+                                    "port {port} is closed, and nothing answers on this host"
+                                ))
+                                .with_evidence(failure.evidence.clone()),
+                            )
+                        } else {
+                            Verdict::skip(format!(
+                                "no submission service on this host (ports {port} and {} refused the connection; the scenario does not expect one)",
+                                ctx.port(Role::Submission)
+                            ))
+                            .with_evidence(failure.evidence.clone())
+                        }
+                    }
+                    Some(verdict) => verdict,
+                    None => ctx.unavailable(&failure),
+                }
+            }
         }
     }
 }
