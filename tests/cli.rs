@@ -309,7 +309,24 @@ fn need_rust_says_what_to_run_on_a_machine_without_a_recent_rust() {
         );
         assert!(stdout(&output).contains(&format!("rustc {version}")));
     }
+
+    // Rust but no C toolchain (rustup installs none): only our fakes and awk on PATH.
+    std::os::unix::fs::symlink("/usr/bin/awk", bin.join("awk")).unwrap();
+    let output = std::process::Command::new("/bin/bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/need-rust"))
+        .env_clear()
+        .env("PATH", bin)
+        .env("HOME", bin)
+        .output()
+        .expect("bash runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("apt-get install -y build-essential"),
+        "{}",
+        stderr(&output)
+    );
 }
+
 /// Runs `program args...` on `script` written to a file; the shell's own syntax check.
 fn shell_check(program: &str, args: &[&str], script: &str, file: &std::path::Path) {
     std::fs::write(file, script).unwrap();
