@@ -67,7 +67,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  mailcheck explain smtp.vrfy.disabled\n  \
         mailcheck explain tls.cert.trusted --lang fr\n  mailcheck explain dns.spf --format json")]
     Explain {
-        #[arg(value_name = "CHECK_ID")]
+        /// A check id, as `mailcheck list` shows them (the shell completions offer them).
+        #[arg(value_name = "CHECK_ID", value_parser = CheckIds, hide_possible_values = true)]
         id: String,
         /// Language of the title and fix.
         #[arg(long, value_enum, default_value = "en")]
@@ -286,11 +287,11 @@ pub struct RunOptions {
 
     /// Only checks whose id matches GLOB (repeatable).
     #[arg(help_heading = "Selection")]
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_parser = CheckIds, hide_possible_values = true)]
     pub only: Vec<String>,
     /// Leave out checks whose id matches GLOB (repeatable).
     #[arg(help_heading = "Selection")]
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_parser = CheckIds, hide_possible_values = true)]
     pub skip: Vec<String>,
 
     /// Seconds allowed for each network operation.
@@ -385,6 +386,32 @@ impl From<LangArg> for Lang {
             LangArg::En => Lang::En,
             LangArg::Fr => Lang::Fr,
         }
+    }
+}
+
+/// Any text (a check id or a glob; the scenario code judges it and suggests the closest id),
+/// offering the catalog's ids to the completion scripts of `mailcheck completions`.
+#[derive(Clone, Copy, Debug)]
+struct CheckIds;
+
+impl clap::builder::TypedValueParser for CheckIds {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::check::CATALOG.iter().map(|check| {
+            clap::builder::PossibleValue::new(check.info().id)
+        })))
     }
 }
 

@@ -395,6 +395,40 @@ fn completion_scripts_are_valid_for_their_shells() {
         };
         shell_check(program, args, &script, &dir.path().join(file));
     }
+    // Bash really completes: check ids after `explain` and `--only`, subcommands after
+    // `mailcheck` (the script's function run as bash runs it on TAB).
+    let bash = dir.path().join("mailcheck.bash");
+    let complete = |words: &str, current: &str, previous: &str| {
+        let script = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); \
+             _mailcheck mailcheck {current} {previous}; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            bash.display()
+        );
+        let output = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let mut words: Vec<String> = stdout(&output).lines().map(String::from).collect();
+        words.sort();
+        words
+    };
+    assert_eq!(
+        complete("mailcheck explain smtp.vr", "smtp.vr", "explain"),
+        ["smtp.vrfy.disabled"]
+    );
+    assert_eq!(
+        complete("mailcheck run x --only dns.m", "dns.m", "--only"),
+        ["dns.mta-sts", "dns.mx"]
+    );
+    assert!(complete("mailcheck di", "di", "mailcheck").contains(&"diff".to_string()));
+    // zsh's and fish's scripts offer the ids too (clap_complete's elvish script completes
+    // subcommands and flags only).
+    for shell in ["zsh", "fish"] {
+        let script = stdout(&mailcheck(&["completions", shell]));
+        assert!(script.contains("smtp.relay.refused"), "{shell}");
+    }
+
     // PowerShell is not packaged for Debian: at least the script is generated and names us.
     let output = mailcheck(&["completions", "powershell"]);
     assert_eq!(output.status.code(), Some(0));
