@@ -4,10 +4,10 @@
 //! Targets are paired by their display name (the student's name in `batch`, else the target as
 //! given); results by check id and endpoint (a check that runs on several ports has one result
 //! per port), then what is left by check id and port, so a server that moved to another
-//! address is still compared with itself. Statuses are ranked from best to worst `pass`, `skip`, `warn`, `error`, `fail`:
-//! a proven fault is worse than "could not tell", which is worse than a warning; a skip (not
-//! applicable) is worse than a pass, because a check that stopped applying no longer proves
-//! anything. A result that moved down that list is *worse*, up is *better*; a result only in NEW
+//! address is still compared with itself. Statuses are ranked from best to worst `pass`,
+//! `skip`, `warn`, `error`, `fail`: a proven fault is worse than "could not tell", which is
+//! worse than a warning; a skip (not applicable) is worse than a pass, because a check that
+//! stopped applying no longer proves anything. A result that moved down that list is *worse*, up is *better*; a result only in NEW
 //! is *new*, only in OLD is *gone*. A regression (exit 1) is a worse result, or a new one that
 //! is `fail` or `error`, of a check at or above `--fail-on` (default `low`, as for `run`).
 //!
