@@ -266,6 +266,9 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
         plan.settings.relay_domain = Some(relay.trim_end_matches('.').to_ascii_lowercase());
     }
     // The command line wins over the scenario.
+    if let Some(name) = &options.helo_name {
+        plan.settings.smtp.helo_name = Some(name.clone());
+    }
     if !options.dkim_selectors.is_empty() {
         plan.settings.dkim_selectors = options.dkim_selectors.clone();
     }
@@ -682,6 +685,26 @@ mod tests {
         ));
         assert!(!auto_color(env(&[("CLICOLOR_FORCE", "0")]), false));
         assert!(!auto_color(env(&[("CLICOLOR_FORCE", "")]), false));
+    }
+
+    #[test]
+    fn the_helo_name_flag_wins_over_the_scenario() {
+        use clap::Parser;
+        let options = |args: &[&str]| {
+            let mut argv = vec!["mailcheck", "run", "x.example"];
+            argv.extend_from_slice(args);
+            match Cli::parse_from(argv).command {
+                Command::Run(run) => run.options,
+                _ => unreachable!(),
+            }
+        };
+        let prepared = prepare(&options(&["--helo-name", "Probe.Example.NET."])).unwrap();
+        assert_eq!(
+            prepared.settings.smtp.helo_name.as_deref(),
+            Some("probe.example.net")
+        );
+        let prepared = prepare(&options(&[])).unwrap();
+        assert_eq!(prepared.settings.smtp.helo_name, None);
     }
 
     #[test]

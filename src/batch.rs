@@ -105,10 +105,19 @@ pub fn command(args: BatchArgs) -> u8 {
         .filter(|(_, entry)| matches!(entry, Entry::Bad { .. }))
         .collect();
     if !bad.is_empty() {
-        for (_, entry) in &bad {
+        // The first rows' reasons, then a count: a roster of thousands of bad rows must not
+        // bury the summary line under megabytes of errors.
+        for (_, entry) in bad.iter().take(crate::scenario::MAX_SHOWN) {
             if let Entry::Bad { why, .. } = entry {
                 eprintln!("{}\n", why.join("\n\n"));
             }
+        }
+        if bad.len() > crate::scenario::MAX_SHOWN {
+            eprintln!(
+                "... and {} more bad rows (only the first {} are shown)\n",
+                bad.len() - crate::scenario::MAX_SHOWN,
+                crate::scenario::MAX_SHOWN
+            );
         }
         let rows = if bad.len() == 1 { "row" } else { "rows" };
         if !keep_going {

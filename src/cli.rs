@@ -7,11 +7,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::outcome::Severity;
 use crate::report::{Format, Lang};
+use crate::settings::value::{self, DkimSelector, DnsZone, DomainName, HeloName};
+use crate::settings::{
+    BIND, CA_FILE, DKIM_SELECTORS, DNSBL, HELO_NAME, PROFILE, RELAY_DOMAIN, RESOLVER, TIMEOUT,
+    TRUST_ANCHOR,
+};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "mailcheck",
     version,
+    // A repeated scalar flag: the last one wins (as in ripgrep), so a wrapper script's options
+    // can be overridden by appending.
+    args_override_self = true,
     about = "Checks mail servers (SMTP, IMAP, POP3, TLS, DNS, end to end) for conformance and hardening",
     long_about = "Checks mail servers for conformance and hardening: connects over SMTP (25, 587, 465), \
                   IMAP (143, 993) and POP3 (110, 995), asks DNS what the world sees (A, MX, PTR, SPF, \
@@ -38,6 +46,7 @@ pub enum Command {
         mailcheck run example.com --only 'smtp.*' --skip smtp.size.advertised\n  \
         mailcheck run 192.0.2.25 --domain example.com --junit report.xml --min-score 90\n  \
         mailcheck run mail.ref.test --resolver 127.0.100.53 --bind 127.0.100.2 --relay-domain outside.test")]
+    #[command(args_override_self = true)]
     Run(Box<RunArgs>),
     /// Check every student of a roster (course mode): grades, a class summary and reports.
     #[command(after_help = "Examples:\n  \
@@ -49,6 +58,7 @@ pub enum Command {
         students:\n    \
         - { name: Alice Martin, target: mail.alice-lab.fr, domain: alice-lab.fr }\n\n\
         Roster (CSV): name,target,domain,user,password_env")]
+    #[command(args_override_self = true)]
     Batch(Box<BatchArgs>),
     /// Print the check catalog: id, severity, title.
     #[command(
@@ -205,11 +215,9 @@ pub struct RunOptions {
     #[arg(help_heading = "Selection")]
     #[arg(short, long = "scenario", value_name = "FILE")]
     pub scenarios: Vec<PathBuf>,
-    /// A built-in scenario: `default` (what runs without one), `course` (the Postfix course's
-    /// grading), `ci` (default, and a test mailbox is required), `intrusive` (default plus the
-    /// opt-in probes); `mailcheck list --profile NAME` shows its checks.
     #[arg(help_heading = "Selection")]
-    #[arg(short, long, value_name = "NAME")]
+    #[arg(short, long = PROFILE.long(), value_name = "NAME", help = PROFILE.help(),
+          long_help = PROFILE.long_help(), env = PROFILE.env_var())]
     pub profile: Option<String>,
 
     /// What goes to stdout [default: text; in `batch`: the class summary].
@@ -241,19 +249,20 @@ pub struct RunOptions {
 
     /// Mail domain for DNS-based parts when it can't be derived from TARGET.
     #[arg(help_heading = "Network and DNS")]
-    #[arg(long, value_name = "DOMAIN")]
+    #[arg(long, value_name = "DOMAIN", value_parser = value::canonical::<DomainName>)]
     pub domain: Option<String>,
-    /// DNS server to ask instead of the system's (repeatable), IP or IP:PORT.
     #[arg(help_heading = "Network and DNS")]
-    #[arg(long, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    #[arg(long = RESOLVER.long(), value_name = "IP[:PORT]", value_parser = value::resolver,
+          help = RESOLVER.help(), long_help = RESOLVER.long_help(), env = RESOLVER.env_var(),
+          value_delimiter = ',')]
     pub resolver: Vec<SocketAddr>,
-    /// Extra trust anchors (PEM) for certificate checks.
     #[arg(help_heading = "Network and DNS")]
-    #[arg(long, value_name = "PEM")]
+    #[arg(long = CA_FILE.long(), value_name = "PEM", help = CA_FILE.help(),
+          long_help = CA_FILE.long_help(), env = CA_FILE.env_var())]
     pub ca_file: Option<PathBuf>,
-    /// DNSSEC trust anchors (DS or DNSKEY records, zone-file syntax) instead of the IANA root key.
     #[arg(help_heading = "Network and DNS")]
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = TRUST_ANCHOR.long(), value_name = "FILE", help = TRUST_ANCHOR.help(),
+          long_help = TRUST_ANCHOR.long_help(), env = TRUST_ANCHOR.env_var())]
     pub trust_anchor: Option<PathBuf>,
     /// Test mailbox for login and end-to-end checks (e.g. test@example.com).
     #[arg(help_heading = "Credentials")]
@@ -272,17 +281,22 @@ pub struct RunOptions {
     #[arg(help_heading = "Credentials")]
     #[arg(long, value_name = "FILE", requires = "user")]
     pub password_file: Option<PathBuf>,
-    /// Outside domain for open-relay probes; must have a real MX.
     #[arg(help_heading = "Check settings")]
-    #[arg(long, value_name = "DOMAIN")]
+    #[arg(long = RELAY_DOMAIN.long(), value_name = "DOMAIN", help = RELAY_DOMAIN.help(),
+          long_help = RELAY_DOMAIN.long_help(), value_parser = value::canonical::<DomainName>)]
     pub relay_domain: Option<String>,
-    /// DKIM selector to look up (repeatable); default: a list of common selectors.
     #[arg(help_heading = "Check settings")]
-    #[arg(long = "dkim-selector", value_name = "SEL", value_parser = parse_selector)]
+    #[arg(long = HELO_NAME.long(), value_name = "NAME", help = HELO_NAME.help(),
+          long_help = HELO_NAME.long_help(), env = HELO_NAME.env_var(),
+          value_parser = value::canonical::<HeloName>)]
+    pub helo_name: Option<String>,
+    #[arg(help_heading = "Check settings")]
+    #[arg(long = DKIM_SELECTORS.long(), value_name = "SEL", help = DKIM_SELECTORS.help(),
+          long_help = DKIM_SELECTORS.long_help(), value_parser = value::canonical::<DkimSelector>)]
     pub dkim_selectors: Vec<String>,
-    /// DNS blocklist zone for dns.rbl (repeatable); default: zen.spamhaus.org, b.barracudacentral.org.
     #[arg(help_heading = "Check settings")]
-    #[arg(long = "dnsbl", value_name = "ZONE", value_parser = parse_zone)]
+    #[arg(long = DNSBL.long(), value_name = "ZONE", help = DNSBL.help(),
+          long_help = DNSBL.long_help(), value_parser = value::canonical::<DnsZone>)]
     pub dnsbl: Vec<String>,
 
     /// Only checks whose id matches GLOB (repeatable).
@@ -294,18 +308,18 @@ pub struct RunOptions {
     #[arg(long, value_name = "GLOB", value_parser = CheckIds, hide_possible_values = true)]
     pub skip: Vec<String>,
 
-    /// Seconds allowed for each network operation.
     #[arg(help_heading = "Network and DNS")]
-    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_timeout)]
+    #[arg(long = TIMEOUT.long(), value_name = "SECS", default_value = TIMEOUT.default,
+          value_parser = value::timeout, help = TIMEOUT.help(), env = TIMEOUT.env_var())]
     pub timeout: f64,
     /// Longest one target may take, all its checks together; what has not finished by then
     /// is `error` "target budget exhausted" [default: 12 × --timeout].
+    #[arg(help_heading = "Network and DNS")]
     #[arg(long, value_name = "SECS", value_parser = parse_budget)]
     pub target_budget: Option<f64>,
-    /// Local address to connect from; give it twice, once per address family, for IPv4 and
-    /// IPv6 peers (each connection uses the one of its peer's family).
     #[arg(help_heading = "Network and DNS")]
-    #[arg(long, value_name = "ADDR")]
+    #[arg(long = BIND.long(), value_name = "ADDR", help = BIND.help(),
+          long_help = BIND.long_help(), env = BIND.env_var(), value_delimiter = ',')]
     pub bind: Vec<IpAddr>,
     /// Connections in flight per target [default: 4]; in `batch`, targets in flight [default: 16].
     #[arg(help_heading = "Network and DNS")]
@@ -415,54 +429,6 @@ impl clap::builder::TypedValueParser for CheckIds {
     }
 }
 
-fn parse_resolver(text: &str) -> Result<SocketAddr, String> {
-    if let Ok(addr) = text.parse::<SocketAddr>() {
-        return Ok(addr);
-    }
-    text.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-        .map(|ip| SocketAddr::new(ip, 53))
-        .map_err(|_| {
-            format!("{text:?} is not an IP address or IP:PORT (e.g. 127.0.0.1 or [::1]:5353)")
-        })
-}
-
-/// Dot-separated labels of letters, digits, `-` and `_`, lowercased, without a final dot.
-fn dns_labels(text: &str) -> Option<String> {
-    let name = text.trim_end_matches('.').to_ascii_lowercase();
-    let valid = !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            (1..=63).contains(&label.len())
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        });
-    valid.then_some(name)
-}
-
-fn parse_selector(text: &str) -> Result<String, String> {
-    dns_labels(text).ok_or_else(|| {
-        format!("{text:?} is not a DKIM selector (letters, digits, `-`, `_`, dots), e.g. mail")
-    })
-}
-
-fn parse_zone(text: &str) -> Result<String, String> {
-    dns_labels(text)
-        .filter(|zone| zone.contains('.'))
-        .ok_or_else(|| format!("{text:?} is not a DNS zone, e.g. zen.spamhaus.org"))
-}
-
-fn parse_timeout(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs > 0.0 && secs <= 600.0 => Ok(secs),
-        _ => Err(format!(
-            "{text:?} is not a number of seconds between 0 and 600"
-        )),
-    }
-}
-
 fn parse_budget(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(secs),
@@ -489,32 +455,70 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resolver_forms() {
-        assert_eq!(
-            parse_resolver("127.0.100.53").unwrap(),
-            "127.0.100.53:53".parse().unwrap()
-        );
-        assert_eq!(
-            parse_resolver("127.0.0.1:5353").unwrap(),
-            "127.0.0.1:5353".parse().unwrap()
-        );
-        assert_eq!(
-            parse_resolver("[::1]:5353").unwrap(),
-            "[::1]:5353".parse().unwrap()
-        );
-        assert_eq!(parse_resolver("::1").unwrap(), "[::1]:53".parse().unwrap());
-        assert!(parse_resolver("dns.example").is_err());
+    fn setting_flags_use_the_value_types() {
+        let parse = |args: &[&str]| {
+            let mut argv = vec!["mailcheck", "run", "x.example"];
+            argv.extend_from_slice(args);
+            Cli::try_parse_from(argv).map(|cli| match cli.command {
+                Command::Run(run) => run.options,
+                _ => unreachable!(),
+            })
+        };
+        let options = parse(&[
+            "--relay-domain",
+            "Example.ORG.",
+            "--dkim-selector",
+            "Mail.",
+            "--dnsbl",
+            "ZEN.spamhaus.org.",
+        ])
+        .unwrap();
+        assert_eq!(options.relay_domain.as_deref(), Some("example.org"));
+        assert_eq!(options.dkim_selectors, ["mail"]);
+        assert_eq!(options.dnsbl, ["zen.spamhaus.org"]);
+        for bad in [
+            &["--relay-domain", "localhost"][..],
+            &["--dkim-selector", "bad selector"],
+            &["--dnsbl", "127.0.0.1:53"],
+            &["--timeout", "0"],
+        ] {
+            let error = parse(bad).unwrap_err().to_string();
+            assert!(error.contains(bad[1]), "{error}");
+        }
     }
 
     #[test]
-    fn selector_and_zone_forms() {
-        assert_eq!(parse_selector("Mail").unwrap(), "mail");
-        assert_eq!(parse_selector("s1.eu_2024").unwrap(), "s1.eu_2024");
-        assert!(parse_selector("bad selector").is_err());
-        assert!(parse_selector("").is_err());
-        assert_eq!(parse_zone("ZEN.spamhaus.org.").unwrap(), "zen.spamhaus.org");
-        assert!(parse_zone("localhost").is_err());
-        assert!(parse_zone("127.0.0.1:53").is_err());
+    fn a_repeated_scalar_flag_takes_the_last_value() {
+        let cli = Cli::try_parse_from([
+            "mailcheck",
+            "run",
+            "x.example",
+            "--timeout",
+            "3",
+            "--timeout",
+            "4",
+            "--ca-file",
+            "a.pem",
+            "--ca-file",
+            "b.pem",
+            "-p",
+            "ci",
+            "-p",
+            "course",
+            "--resolver",
+            "127.0.100.53",
+            "--resolver",
+            "127.0.100.54:5353",
+        ])
+        .unwrap();
+        let Command::Run(run) = cli.command else {
+            unreachable!()
+        };
+        assert_eq!(run.options.timeout, 4.0);
+        assert_eq!(run.options.ca_file, Some(PathBuf::from("b.pem")));
+        assert_eq!(run.options.profile.as_deref(), Some("course"));
+        // Repeatable flags still add up.
+        assert_eq!(run.options.resolver.len(), 2);
     }
 
     #[test]

@@ -17,5 +17,6 @@ pub mod report;
 pub mod roster;
 pub mod runner;
 pub mod scenario;
+pub mod settings;
 pub mod shell;
 pub mod target;

@@ -42,8 +42,10 @@ use marked_yaml::{LoaderOptions, Node};
 
 use crate::scenario::{
     Diagnostic, Location, ScenarioError, Source, YamlKind, builtin_names, closest, describe,
-    is_domain, is_null,
+    is_null, read_bounded, size,
 };
+use crate::settings::value::{DkimSelector, DomainName, FilePath, ValueError};
+use crate::settings::{self, Setting};
 
 /// Run options a roster may set for every student (`defaults:`) or for one.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,39 +104,57 @@ impl Roster {
     }
 }
 
-/// Keys of a student (YAML) or columns (CSV).
-const STUDENT_KEYS: &[&str] = &[
+/// Who a student is: keys of a student (YAML) or columns (CSV), never of `defaults:`.
+const IDENTITY_KEYS: &[&str] = &[
     "name",
     "target",
     "domain",
     "user",
     "password_env",
     "password_file",
-    "profile",
-    "scenario",
-    "only",
-    "skip",
-    "relay_domain",
-    "ca_file",
-    "dkim_selector",
 ];
-/// The keys `defaults:` takes: the options, not who the student is.
-const OPTION_KEYS: &[&str] = &[
-    "profile",
-    "scenario",
-    "only",
-    "skip",
-    "relay_domain",
-    "ca_file",
-    "dkim_selector",
-];
+/// What to check: options a roster may set besides the settings of the registry.
+const SELECTION_KEYS: &[&str] = &["scenario", "only", "skip"];
+/// Keys whose value may be a list (YAML) or several values separated by spaces or `;` (CSV).
+fn is_list_key(key: &str) -> bool {
+    SELECTION_KEYS.contains(&key) || settings::roster_setting(key).is_some_and(|s| s.kind.is_list())
+}
+
+/// The keys `defaults:` takes: the options, not who the student is; the registry's roster
+/// columns (`crate::settings`) after the selection keys.
+fn option_keys() -> Vec<&'static str> {
+    let mut keys = vec!["profile"];
+    keys.extend_from_slice(SELECTION_KEYS);
+    keys.extend(
+        settings::in_roster()
+            .filter_map(|s| s.roster)
+            .filter(|k| *k != "profile"),
+    );
+    keys
+}
+
+/// Keys of a student (YAML) or columns (CSV).
+fn student_keys() -> Vec<&'static str> {
+    let mut keys = IDENTITY_KEYS.to_vec();
+    keys.extend(option_keys());
+    keys
+}
+
 const TOP_KEYS: &[&str] = &["defaults", "students"];
-/// Options of the whole run, which a roster cannot set: the flag to use instead.
+
+/// The largest roster file: 300 students with every key take 60 KB. Bounds the memory spent on
+/// the input: the YAML parser needs up to 70 times the text (a 1 MiB roster of one-key rows
+/// peaked at 74 MB).
+pub const MAX_ROSTER_BYTES: usize = 512 << 10;
+/// The most students a roster lists.
+pub const MAX_STUDENTS: usize = 1000;
+/// The longest value of a key or cell, in bytes (a file path, a domain).
+pub const MAX_VALUE_BYTES: usize = 1024;
+/// The longest student name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Options of the whole run that are not settings, which a roster cannot set either.
 const RUN_WIDE: &[(&str, &str)] = &[
-    ("timeout", "--timeout"),
     ("concurrency", "--concurrency"),
-    ("resolver", "--resolver"),
-    ("bind", "--bind"),
     ("format", "--format"),
     ("json", "--json"),
     ("junit", "--junit"),
@@ -145,7 +165,6 @@ const RUN_WIDE: &[(&str, &str)] = &[
     ("lang", "--lang"),
     ("min_score", "--min-score"),
     ("fail_on", "--fail-on"),
-    ("dnsbl", "--dnsbl"),
 ];
 /// Words people write for ours.
 const SYNONYMS: &[(&str, &str)] = &[
@@ -195,8 +214,7 @@ pub fn load(path: &Path) -> Result<Roster, ScenarioError> {
             ));
         }
     };
-    let bytes =
-        std::fs::read(path).map_err(|e| fatal(format!("cannot read roster `{file}`: {e}")))?;
+    let bytes = read_bounded(path, MAX_ROSTER_BYTES, "roster").map_err(fatal)?;
     let text = String::from_utf8(bytes).map_err(|_| {
         ScenarioError::single(
             Diagnostic::new(format!("roster `{file}` is not UTF-8 text"))
@@ -263,6 +281,12 @@ struct Fields {
 
 /// Checks one key's value (already a string or a list of strings) into `fields`.
 fn set(fields: &mut Fields, key: &str, values: Vec<String>, base: &Path) -> Result<(), Problem> {
+    if values.iter().any(|v| v.len() > MAX_VALUE_BYTES) {
+        return Err(Problem::new(format!(
+            "`{key}` is longer than {} (the limit)",
+            size(MAX_VALUE_BYTES)
+        )));
+    }
     let one = || values.first().cloned().unwrap_or_default();
     let path = |text: String| base.join(text);
     match key {
@@ -273,7 +297,9 @@ fn set(fields: &mut Fields, key: &str, values: Vec<String>, base: &Path) -> Resu
         "user" => fields.user = Some(word(key, &one(), "a user name")?),
         "password_env" => fields.password_env = Some(env_var(&one())?),
         "password_file" => fields.password_file = Some(path(word(key, &one(), "a file")?)),
-        "ca_file" => fields.options.ca_file = Some(path(word(key, &one(), "a file")?)),
+        "ca_file" => {
+            fields.options.ca_file = Some(path(typed::<FilePath>(key, &one())?.to_string()))
+        }
         "profile" => fields.options.profile = Some(profile(&one())?),
         "scenario" => fields.options.scenarios = Some(values.into_iter().map(path).collect()),
         "only" => fields.options.only = Some(globs(key, values)?),
@@ -282,11 +308,11 @@ fn set(fields: &mut Fields, key: &str, values: Vec<String>, base: &Path) -> Resu
             fields.options.dkim_selectors = Some(
                 values
                     .iter()
-                    .map(|v| selector(v))
+                    .map(|v| typed::<DkimSelector>(key, v).map(|s| s.to_string()))
                     .collect::<Result<_, _>>()?,
             );
         }
-        _ => unreachable!("keys are matched against STUDENT_KEYS first"),
+        _ => unreachable!("keys are matched against the student keys first"),
     }
     Ok(())
 }
@@ -298,6 +324,11 @@ fn name(text: &str) -> Result<String, Problem> {
     }
     if name.chars().any(char::is_control) {
         return Err(Problem::new("`name` holds control characters"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(Problem::new(format!(
+            "`name` is longer than {MAX_NAME_CHARS} characters (the limit)"
+        )));
     }
     Ok(name.to_string())
 }
@@ -328,15 +359,20 @@ fn target(text: &str) -> Result<String, Problem> {
 }
 
 fn domain(key: &str, text: &str) -> Result<String, Problem> {
-    let domain = text.trim().trim_end_matches('.').to_ascii_lowercase();
-    if is_domain(&domain) {
-        return Ok(domain);
-    }
-    Err(
-        Problem::new(format!("`{key}`: `{}` is not a domain name", text.trim()))
-            .label("not a domain name")
-            .help("a domain name is two or more labels joined by dots, e.g. `example.org`"),
-    )
+    typed::<DomainName>(key, text).map(|domain| domain.to_string())
+}
+
+/// A value checked by its type's rule (the one every reader uses), its problem worded for a
+/// roster: the key first, the rule as the help.
+fn typed<T: std::str::FromStr<Err = ValueError>>(key: &str, text: &str) -> Result<T, Problem> {
+    text.parse::<T>().map_err(|error| {
+        let mut problem =
+            Problem::new(format!("`{key}`: {}", error.message(key))).help(error.rule.clone());
+        if let Some(label) = error.label() {
+            problem = problem.label(label);
+        }
+        problem
+    })
 }
 
 /// A value without spaces.
@@ -351,26 +387,6 @@ fn word(key: &str, text: &str, what: &str) -> Result<String, Problem> {
         )));
     }
     Ok(word.to_string())
-}
-
-/// A DKIM selector: DNS labels (`mail`, `s2024`, `k1.eu`).
-fn selector(text: &str) -> Result<String, Problem> {
-    let selector = text.trim().to_ascii_lowercase();
-    let valid = !selector.is_empty()
-        && selector.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        });
-    if valid {
-        return Ok(selector);
-    }
-    Err(
-        Problem::new(format!("`{}` is not a DKIM selector", text.trim()))
-            .label("not a selector")
-            .help("a selector is the `-s` of `opendkim-genkey`, e.g. `mail`"),
-    )
 }
 
 fn env_var(text: &str) -> Result<String, Problem> {
@@ -427,6 +443,12 @@ fn unknown(key: &str, what: &str, expected: &[&str]) -> Problem {
             .label("not a roster key")
             .help(format!("give `{flag}` on the command line"));
     }
+    if let Some(setting) = settings::ALL
+        .iter()
+        .find(|s| s.key == key && s.roster.is_none())
+    {
+        return elsewhere(setting, what);
+    }
     let suggestion = SYNONYMS
         .iter()
         .find(|(synonym, meant)| *synonym == key && expected.contains(meant))
@@ -436,6 +458,27 @@ fn unknown(key: &str, what: &str, expected: &[&str]) -> Problem {
     match suggestion {
         Some(close) => problem.help(format!("did you mean `{close}`?")),
         None => problem.help(format!("expected one of: {}", expected.join(", "))),
+    }
+}
+
+/// A setting a roster does not take: where it goes instead.
+fn elsewhere(setting: &Setting, what: &str) -> Problem {
+    let key = setting.key;
+    let problem = Problem::new(format!(
+        "`{key}` is set by a scenario or the command line, not by a {what}"
+    ))
+    .label("not a roster key");
+    match (setting.in_scenario, setting.flag) {
+        (true, Some(flag)) => problem.help(format!(
+            "give `--{flag}` on the command line, or `{key}:` under `settings:` in a scenario file (`scenario:`)"
+        )),
+        (true, None) => problem.help(format!(
+            "write `{key}:` under `settings:` in a scenario file, and name it with `scenario:`"
+        )),
+        (false, Some(flag)) => Problem::new(format!("`{key}` applies to the whole run, not to a {what}"))
+            .label("not a roster key")
+            .help(format!("give `--{flag}` on the command line")),
+        (false, None) => problem,
     }
 }
 
@@ -473,6 +516,13 @@ fn student(fields: Fields) -> Result<Student, Vec<Problem>> {
         }),
         _ => Err(problems),
     }
+}
+
+fn too_many(file: &str) -> Diagnostic {
+    Diagnostic::new(format!(
+        "roster `{file}` lists more than {MAX_STUDENTS} students (the limit)"
+    ))
+    .help("split the class into several rosters")
 }
 
 /// The second and later rows with a name already used become bad rows.
@@ -569,7 +619,7 @@ impl Walker<'_> {
         key: &MarkedScalarNode,
         value: &Node,
     ) -> Result<Vec<String>, Box<Diagnostic>> {
-        let list_key = matches!(key.as_str(), "scenario" | "only" | "skip" | "dkim_selector");
+        let list_key = is_list_key(key.as_str());
         let wrong = |expected: &str| {
             Problem::new(format!(
                 "`{}` must be {expected}, found {}",
@@ -609,7 +659,7 @@ impl Walker<'_> {
     fn fields(
         &self,
         map: &MarkedMappingNode,
-        allowed: &[&str],
+        allowed: &[&'static str],
         what: &str,
     ) -> (Fields, Vec<Diagnostic>) {
         let mut fields = Fields::default();
@@ -617,7 +667,7 @@ impl Walker<'_> {
         for (key, value) in map.iter() {
             let word = key.as_str();
             if !allowed.contains(&word) {
-                let problem = if STUDENT_KEYS.contains(&word) {
+                let problem = if IDENTITY_KEYS.contains(&word) {
                     Problem::new(format!(
                         "`{word}` belongs to each student, not to `defaults`"
                     ))
@@ -645,7 +695,7 @@ impl Walker<'_> {
         match value {
             Node::Scalar(scalar) if is_null(scalar) => Ok(Options::default()),
             Node::Mapping(map) => {
-                let (fields, problems) = self.fields(map, OPTION_KEYS, "`defaults`");
+                let (fields, problems) = self.fields(map, &option_keys(), "`defaults`");
                 if problems.is_empty() {
                     Ok(fields.options)
                 } else {
@@ -688,6 +738,9 @@ impl Walker<'_> {
                 .into());
             }
         };
+        if items.len() > MAX_STUDENTS {
+            return Err(Box::new(too_many(self.source.file)));
+        }
         Ok(items.iter().map(|item| self.row(item)).collect())
     }
 
@@ -715,7 +768,7 @@ impl Walker<'_> {
                 }),
             };
         };
-        let (fields, mut problems) = self.fields(map, STUDENT_KEYS, "student");
+        let (fields, mut problems) = self.fields(map, &student_keys(), "student");
         let (name, target) = (fields.name.clone(), fields.target.clone());
         let student = match student(fields) {
             Ok(student) if problems.is_empty() => Ok(student),
@@ -755,12 +808,13 @@ pub fn load_csv(file: &str, text: &str, base: &Path) -> Result<Roster, ScenarioE
     let columns: Vec<String> = headers.iter().map(|h| h.to_ascii_lowercase()).collect();
 
     let mut fatal = Vec::new();
+    let student_keys = student_keys();
     for (index, column) in columns.iter().enumerate() {
         let place = format!("{file}, row 1, column {}", index + 1);
         if column.is_empty() {
             fatal.push(Diagnostic::new(format!("{place}: empty column name")));
-        } else if !STUDENT_KEYS.contains(&column.as_str()) {
-            let problem = unknown(column, "roster column", STUDENT_KEYS);
+        } else if !student_keys.contains(&column.as_str()) {
+            let problem = unknown(column, "roster column", &student_keys);
             fatal.push(
                 Problem {
                     message: format!("{place}: {}", problem.message),
@@ -788,6 +842,9 @@ pub fn load_csv(file: &str, text: &str, base: &Path) -> Result<Roster, ScenarioE
 
     let mut rows = Vec::new();
     for record in reader.records() {
+        if rows.len() == MAX_STUDENTS {
+            return Err(ScenarioError::single(too_many(file)));
+        }
         let (line, record) = match record {
             Ok(record) => (record.position().map_or(0, |p| p.line()), Ok(record)),
             Err(error) => (error.position().map_or(0, |p| p.line()), Err(error)),
@@ -842,10 +899,7 @@ fn csv_row(
         if cell.is_empty() {
             continue;
         }
-        let values: Vec<String> = if matches!(
-            column.as_str(),
-            "scenario" | "only" | "skip" | "dkim_selector"
-        ) {
+        let values: Vec<String> = if is_list_key(column) {
             cell.split([';', ' ', '\t'])
                 .filter(|v| !v.is_empty())
                 .map(str::to_string)
@@ -1073,7 +1127,8 @@ error: a student without `target`
         assert_eq!(
             problems(&roster.rows[0]),
             "error: class.csv, row 2, column `domain`: `domain`: `alice` is not a domain name\n  \
-             = help: a domain name is two or more labels joined by dots, e.g. `example.org`"
+             = help: a domain name is two or more labels of letters, digits and `-` joined by \
+             dots, e.g. `example.org`"
         );
         assert!(
             problems(&roster.rows[1])
@@ -1104,6 +1159,62 @@ error: a student without `target`
         );
         let error = csv("name,target\n").unwrap_err().to_string();
         assert!(error.contains("lists no student"), "{error}");
+    }
+
+    #[test]
+    fn roster_values_follow_the_settings_rules() {
+        let long_label = "a".repeat(64);
+        let roster = yaml(&format!(
+            "students:\n\
+             \x20 - {{name: a, target: a.test, dkim_selector: Mail., relay_domain: Example.ORG.}}\n\
+             \x20 - {{name: b, target: b.test, relay_domain: {long_label}.org}}\n\
+             \x20 - {{name: c, target: c.test, helo_name: probe.c.test}}\n\
+             \x20 - {{name: d, target: d.test, resolver: 127.0.100.53}}\n"
+        ))
+        .unwrap();
+        let alice = roster.rows[0].student.as_ref().unwrap();
+        // The same rule as the scenario and the command line: the final dot goes.
+        assert_eq!(alice.options.dkim_selectors, Some(vec!["mail".to_string()]));
+        assert_eq!(alice.options.relay_domain.as_deref(), Some("example.org"));
+        // The 63-character label limit holds here too.
+        assert!(problems(&roster.rows[1]).contains("is not a domain name"));
+        let helo = problems(&roster.rows[2]);
+        assert!(
+            helo.contains("`helo_name` is set by a scenario or the command line"),
+            "{helo}"
+        );
+        assert!(
+            helo.contains("under `settings:` in a scenario file"),
+            "{helo}"
+        );
+        let resolver = problems(&roster.rows[3]);
+        assert!(
+            resolver.contains("give `--resolver` on the command line"),
+            "{resolver}"
+        );
+    }
+
+    #[test]
+    fn roster_values_are_bounded() {
+        let roster = csv(&format!(
+            "name,target,ca_file\n{},a.test,\nb,b.test,{}\n",
+            "N".repeat(201),
+            "f".repeat(1025)
+        ))
+        .unwrap();
+        assert!(
+            problems(&roster.rows[0]).contains("`name` is longer than 200 characters (the limit)")
+        );
+        assert!(problems(&roster.rows[1]).contains("`ca_file` is longer than 1 KiB (the limit)"));
+        let mut many = String::from("name,target\n");
+        for index in 0..=MAX_STUDENTS {
+            many.push_str(&format!("s{index},t.test\n"));
+        }
+        let error = csv(&many).unwrap_err().to_string();
+        assert!(
+            error.contains("more than 1000 students (the limit)"),
+            "{error}"
+        );
     }
 
     #[test]

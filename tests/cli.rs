@@ -835,3 +835,147 @@ fn a_target_that_is_no_host_name_is_refused_without_the_network() {
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }
+
+/// Runs `mailcheck` with the `MAILCHECK_*` variables of `vars` set and every other one unset.
+fn mailcheck_with_env(args: &[&str], vars: &[(&str, &str)]) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_mailcheck"));
+    command.args(args).env("NO_COLOR", "1");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("MAILCHECK_") {
+            command.env_remove(name);
+        }
+    }
+    command.envs(vars.iter().copied());
+    command.output().expect("the mailcheck binary runs")
+}
+
+const VARIABLES: [&str; 6] = [
+    "MAILCHECK_RESOLVER",
+    "MAILCHECK_CA_FILE",
+    "MAILCHECK_TIMEOUT",
+    "MAILCHECK_BIND",
+    "MAILCHECK_TRUST_ANCHOR",
+    "MAILCHECK_PROFILE",
+];
+
+#[test]
+fn help_names_the_environment_variables() {
+    for sub in ["run", "batch"] {
+        let output = mailcheck_with_env(&[sub, "--help"], &[]);
+        let help = stdout(&output);
+        for var in VARIABLES {
+            assert!(
+                help.contains(&format!("[env: {var}=]")),
+                "{sub}: {var}:\n{help}"
+            );
+        }
+    }
+}
+
+/// Arguments after `run x.example`, the variables set, and what stderr must say.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
+#[test]
+fn environment_variables_are_read_and_a_flag_beats_them() {
+    // Each case stops before the network: a bad value, or a file that cannot be read.
+    let cases: &[Case] = &[
+        (
+            &[],
+            &[("MAILCHECK_TIMEOUT", "0")],
+            "not a number of seconds",
+        ),
+        (
+            &["--timeout", "5", "--ca-file", "/nonexistent/flag.pem"],
+            &[("MAILCHECK_TIMEOUT", "0")],
+            "cannot read /nonexistent/flag.pem",
+        ),
+        (
+            &[],
+            &[("MAILCHECK_CA_FILE", "/nonexistent/env.pem")],
+            "cannot read /nonexistent/env.pem",
+        ),
+        (
+            &["--ca-file", "/nonexistent/flag.pem"],
+            &[("MAILCHECK_CA_FILE", "/nonexistent/env.pem")],
+            "cannot read /nonexistent/flag.pem",
+        ),
+        (
+            &[],
+            &[("MAILCHECK_PROFILE", "defualt")],
+            "unknown profile `defualt`",
+        ),
+        (
+            &["-p", "ci", "--ca-file", "/nonexistent/flag.pem"],
+            &[("MAILCHECK_PROFILE", "defualt")],
+            "cannot read /nonexistent/flag.pem",
+        ),
+        (
+            &[],
+            &[("MAILCHECK_TRUST_ANCHOR", "/nonexistent/root.ds")],
+            "cannot read /nonexistent/root.ds",
+        ),
+        // A list in a variable is split at commas: the second item is the bad one.
+        (
+            &[],
+            &[("MAILCHECK_RESOLVER", "127.0.100.53,dns.example")],
+            "\"dns.example\" is not an IP address",
+        ),
+        (&[], &[("MAILCHECK_BIND", "127.0.100.2,nowhere")], "nowhere"),
+        (
+            &[],
+            &[("MAILCHECK_HELO_NAME", "probe")],
+            "`probe` is not a fully qualified host name",
+        ),
+    ];
+    for (args, vars, expected) in cases {
+        let mut argv = vec!["run", "x.example"];
+        argv.extend_from_slice(args);
+        let output = mailcheck_with_env(&argv, vars);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?} {vars:?}: {}",
+            stderr(&output)
+        );
+        assert!(
+            stderr(&output).contains(expected),
+            "{args:?} {vars:?}: stderr lacks {expected:?}:\n{}",
+            stderr(&output)
+        );
+        assert!(stdout(&output).is_empty(), "{args:?} {vars:?}");
+    }
+}
+
+#[test]
+fn a_repeated_scalar_flag_takes_its_last_value() {
+    let output = mailcheck_with_env(
+        &[
+            "run",
+            "x.example",
+            "--timeout",
+            "3",
+            "--timeout",
+            "4",
+            "--ca-file",
+            "/nonexistent/first.pem",
+            "--ca-file",
+            "/nonexistent/last.pem",
+        ],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let text = stderr(&output);
+    assert!(text.contains("cannot read /nonexistent/last.pem"), "{text}");
+    assert!(!text.contains("cannot be used multiple times"), "{text}");
+}
+
+#[test]
+fn setting_flags_follow_the_settings_rules() {
+    let output = mailcheck_with_env(&["run", "x.example", "--relay-domain", "localhost"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("`localhost` is not a domain name"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -23,6 +23,7 @@ use crate::probe::pop3::Pop3Session;
 use crate::probe::session::MailboxSession;
 use crate::probe::smtp::{OpenOptions, Session};
 use crate::probe::tls::TlsObservation;
+use crate::settings::Value;
 use crate::target::TargetKind;
 
 /// One port of one address of a target.
@@ -167,6 +168,39 @@ pub struct Settings {
     pub trust_anchor: Option<PathBuf>,
     /// What the host must offer (scenario `expect:`): what a closed port means.
     pub expect: super::Services,
+}
+
+impl Settings {
+    /// Sets a scenario setting from its typed value (see [`crate::settings`]); `false` when
+    /// `key` is not one a scenario sets or the value is not of its kind, which the registry's
+    /// tests rule out.
+    pub fn set(&mut self, key: &str, value: &Value) -> bool {
+        match (key, value) {
+            ("relay_domain", Value::Domain(domain)) => {
+                self.relay_domain = Some(domain.to_string());
+            }
+            ("helo_name", Value::Helo(name)) => self.smtp.helo_name = Some(name.to_string()),
+            ("known_user", Value::User(user)) => self.smtp.known_user = user.to_string(),
+            ("unknown_domain", Value::Domain(domain)) => {
+                self.smtp.unknown_domain = domain.to_string();
+            }
+            ("retry_pause_ms", Value::Millis(millis)) => {
+                self.smtp.retry_pause = Duration::from_millis(millis.get());
+            }
+            ("expiry_warn_days", Value::Days(days)) => {
+                // At most 365 by its type.
+                self.tls.expiry_warn_days = u32::try_from(days.get()).unwrap_or(u32::MAX);
+            }
+            ("dkim_selectors", Value::Selectors(selectors)) => {
+                self.dkim_selectors = selectors.iter().map(ToString::to_string).collect();
+            }
+            ("dnsbl", Value::Zones(zones)) => {
+                self.dnsbl = zones.iter().map(ToString::to_string).collect();
+            }
+            _ => return false,
+        }
+        true
+    }
 }
 
 /// A mailbox login. The password only ever comes from the environment or a file, and never
@@ -436,5 +470,68 @@ impl Ctx<'_> {
                 _ => format!("port {port} is closed (connection refused)"),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{self, Kind};
+
+    /// A value of `kind` unlike any default, to see that setting it changes the run.
+    fn unusual(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Domain => "unusual.example",
+            Kind::Helo => "[192.0.2.99]",
+            Kind::User => "unusual-user",
+            Kind::Millis => "1234",
+            Kind::Days => "99",
+            Kind::Selectors => "unusual",
+            Kind::Zones => "unusual.example",
+            other => panic!("no scenario setting is of kind {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_scenario_setting_reaches_the_run() {
+        for setting in settings::in_scenario() {
+            let text = unusual(setting.kind);
+            let value = if setting.kind.is_list() {
+                setting.kind.parse_list([text]).unwrap()
+            } else {
+                setting.kind.parse(text).unwrap()
+            };
+            let mut run = Settings::default();
+            let before = format!("{:?}", run);
+            assert!(
+                run.set(setting.key, &value),
+                "`{}` is not applied",
+                setting.key
+            );
+            assert_ne!(
+                before,
+                format!("{run:?}"),
+                "`{}` changed nothing",
+                setting.key
+            );
+            assert!(format!("{run:?}").contains(text), "{}", setting.key);
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let run = Settings::default();
+        assert_eq!(
+            run.smtp.retry_pause.as_millis().to_string(),
+            settings::RETRY_PAUSE_MS.default
+        );
+        assert_eq!(
+            run.tls.expiry_warn_days.to_string(),
+            settings::EXPIRY_WARN_DAYS.default
+        );
+        assert_eq!(
+            format!("`{}`", run.smtp.known_user),
+            settings::KNOWN_USER.default
+        );
     }
 }

@@ -23,15 +23,37 @@ use marked_yaml::{LoadError, Marker, Node};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScenarioError {
     diagnostics: Vec<Diagnostic>,
+    /// Problems found past [`MAX_SHOWN`], counted and not kept: a file with a million bad lines
+    /// costs neither a million diagnostics in memory nor a million on the screen.
+    omitted: usize,
 }
 
+/// The most problems an error keeps and shows; the rest are counted ("... and 7 more").
+pub const MAX_SHOWN: usize = 20;
+
 impl ScenarioError {
-    pub(crate) fn new(diagnostics: Vec<Diagnostic>) -> ScenarioError {
+    pub(crate) fn new(mut diagnostics: Vec<Diagnostic>) -> ScenarioError {
         debug_assert!(
             !diagnostics.is_empty(),
             "a ScenarioError reports at least one problem"
         );
-        ScenarioError { diagnostics }
+        let omitted = diagnostics.len().saturating_sub(MAX_SHOWN);
+        diagnostics.truncate(MAX_SHOWN);
+        ScenarioError {
+            diagnostics,
+            omitted,
+        }
+    }
+
+    /// `count` more problems than those kept were found.
+    pub(crate) fn with_omitted(mut self, count: usize) -> ScenarioError {
+        self.omitted += count;
+        self
+    }
+
+    /// How many problems were found beyond those kept.
+    pub fn omitted(&self) -> usize {
+        self.omitted
     }
 
     pub(crate) fn single(diagnostic: Diagnostic) -> ScenarioError {
@@ -51,6 +73,18 @@ impl fmt::Display for ScenarioError {
                 f.write_str("\n\n")?;
             }
             diagnostic.fmt(f)?;
+        }
+        if self.omitted > 0 {
+            let problems = if self.omitted == 1 {
+                "problem"
+            } else {
+                "problems"
+            };
+            write!(
+                f,
+                "\n\n... and {} more {problems} (only the first {MAX_SHOWN} are shown: fix these and run again)",
+                self.omitted
+            )?;
         }
         Ok(())
     }
@@ -96,11 +130,18 @@ pub struct Location {
     pub line: usize,
     /// 1-based, in characters.
     pub column: usize,
-    /// The whole line, without its line break.
+    /// The line, without its line break; a long line only around `column`, with `…` where it
+    /// is cut (a one-line file of a megabyte must not be copied into every diagnostic).
     pub source_line: String,
     /// How many characters to underline from `column` (at least 1).
     pub width: usize,
+    /// How many characters of the line `source_line` starts after (less its `…`): `column`
+    /// is at `column - shift` in `source_line`.
+    pub shift: usize,
 }
+
+/// The most characters of a line a diagnostic keeps.
+const MAX_LINE_CHARS: usize = 160;
 
 impl Diagnostic {
     pub(crate) fn new(message: impl Into<String>) -> Diagnostic {
@@ -200,13 +241,13 @@ impl Location {
         let before: usize = self
             .source_line
             .chars()
-            .take(self.column - 1)
+            .take(self.column - 1 - self.shift)
             .map(shown_width)
             .sum();
         let width: usize = self
             .source_line
             .chars()
-            .skip(self.column - 1)
+            .skip(self.column - 1 - self.shift)
             .take(self.width)
             .map(shown_width)
             .sum();
@@ -263,14 +304,38 @@ impl Source<'_> {
             .unwrap_or("")
             .trim_end_matches('\r');
         let column = column.max(1);
+        let (shown, shift) = window(source_line, column);
         Location {
             file: self.file.to_string(),
             line: line.max(1),
             column,
-            source_line: source_line.to_string(),
-            width: token_width(source_line, column),
+            width: token_width(&shown, column - shift),
+            source_line: shown,
+            shift,
         }
     }
+}
+
+/// The part of `line` a diagnostic at `column` shows: all of it when short, else
+/// [`MAX_LINE_CHARS`] characters from a little before `column`, with `…` at a cut. Returns the
+/// text and its shift (see [`Location::shift`]).
+fn window(line: &str, column: usize) -> (String, usize) {
+    if line.len() <= MAX_LINE_CHARS {
+        return (line.to_string(), 0);
+    }
+    let start = column.saturating_sub(MAX_LINE_CHARS / 4 + 1);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    let mut chars = line.chars().skip(start);
+    shown.extend(chars.by_ref().take(MAX_LINE_CHARS));
+    if chars.next().is_some() {
+        shown.push('…');
+    }
+    // With a leading `…`, the kept text starts one character later in `shown`.
+    let shift = if start > 0 { start - 1 } else { 0 };
+    (shown, shift)
 }
 
 /// What kind of YAML file is read (a scenario, a roster), for the words of its YAML-level errors.

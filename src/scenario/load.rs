@@ -7,16 +7,17 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::Duration;
 
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode};
 use marked_yaml::{LoadError, LoaderOptions, Node};
 
-use super::error::{Diagnostic, ScenarioError, Source, YamlKind};
+use super::error::{Diagnostic, MAX_SHOWN, ScenarioError, Source, YamlKind};
 use super::model::{CheckRule, Scenario, SettingsPatch};
 use super::select::{Catalog, closest, selector_problem};
 use crate::check::{CATALOG, Role};
 use crate::outcome::Severity;
+use crate::settings::value::Port;
+use crate::settings::{self, Kind, Setting, Value};
 
 mod custom;
 
@@ -39,16 +40,6 @@ const SCENARIO_KEYS: &[&str] = &[
     "expect",
 ];
 const OPTION_KEYS: &[&str] = &["severity", "enabled"];
-const SETTING_KEYS: &[&str] = &[
-    "relay_domain",
-    "helo_name",
-    "known_user",
-    "unknown_domain",
-    "retry_pause_ms",
-    "expiry_warn_days",
-    "dkim_selectors",
-    "dnsbl",
-];
 /// How YAML-level errors (syntax, second document, wrong top level) speak of a scenario.
 const SCENARIO_FILE: YamlKind = YamlKind {
     noun: "scenario",
@@ -56,10 +47,6 @@ const SCENARIO_FILE: YamlKind = YamlKind {
     keys: SCENARIO_KEYS,
     split_help: "put each scenario in its own file and pass `-s FILE` once for each",
 };
-/// Longest expiry warning window: a year (certificates live 397 days at most).
-const MAX_EXPIRY_WARN_DAYS: u32 = 365;
-/// Longest pause before a polite retry: longer waits only make a run slow.
-const MAX_RETRY_PAUSE_MS: u64 = 60_000;
 
 /// Words people reach for instead of ours; checked before the similarity hints.
 const SYNONYMS: &[(&str, &str)] = &[
@@ -84,13 +71,52 @@ const SYNONYMS: &[(&str, &str)] = &[
     ("reply", "expect"),
 ];
 
+/// The largest scenario file: the built-in profiles are 2 KB, a big site's own file 20 KB.
+/// Bounds the memory a run spends on its input: the YAML parser needs up to 110 times the
+/// text (a 50 MB file cost 600 MB; 1 MiB of one-key mappings, 114 MB).
+pub const MAX_SCENARIO_BYTES: usize = 256 << 10;
+
+/// Reads at most `limit` bytes of a text file: the error names the limit when it holds more.
+pub(crate) fn read_bounded(path: &Path, limit: usize, noun: &str) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let origin = path.display();
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot read {noun} `{origin}`: {e}"))?;
+    let mut bytes = Vec::new();
+    // One byte more than the limit tells "too big" from "exactly the limit", whatever the file
+    // is (a pipe, /dev/zero) and without trusting its reported size.
+    file.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {noun} `{origin}`: {e}"))?;
+    if bytes.len() > limit {
+        return Err(format!(
+            "{noun} `{origin}` is larger than {} (the limit)",
+            size(limit)
+        ));
+    }
+    Ok(bytes)
+}
+
+/// `1 MiB`, `64 KiB`, `200 bytes`.
+pub(crate) fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// Loads a scenario file.
 pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ScenarioError::single(Diagnostic::new(format!(
-            "cannot read scenario `{origin}`: {e}"
-        )))
+    let fatal = |message: String| ScenarioError::single(Diagnostic::new(message));
+    let bytes = read_bounded(path, MAX_SCENARIO_BYTES, "scenario").map_err(fatal)?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        fatal(format!(
+            "cannot read scenario `{origin}`: stream did not contain valid UTF-8"
+        ))
     })?;
     load_str(&origin, &text)
 }
@@ -163,18 +189,53 @@ pub(crate) fn load(
 ) -> Result<Scenario, ScenarioError> {
     // A byte-order mark (Windows editors) would otherwise become part of the first key.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(problem) = not_a_scenario(origin, Source { file, text }) {
+        return Err(ScenarioError::single(problem));
+    }
     let mut loader = Loader {
         env,
         source: Source { file, text },
         extending,
         problems: Vec::new(),
+        omitted: 0,
     };
     let scenario = loader.scenario(origin);
     if loader.problems.is_empty() {
         Ok(scenario.expect("a scenario is built whenever there is no problem"))
     } else {
-        Err(ScenarioError::new(loader.problems))
+        Err(ScenarioError::new(loader.problems).with_omitted(loader.omitted))
     }
+}
+
+/// A text that cannot be a scenario at all: too big, binary, or empty. An empty file would
+/// otherwise validate as a scenario of no checks, which is never what its author meant.
+fn not_a_scenario(origin: &str, source: Source<'_>) -> Option<Diagnostic> {
+    let text = source.text;
+    if text.len() > MAX_SCENARIO_BYTES {
+        return Some(Diagnostic::new(format!(
+            "scenario `{origin}` is larger than {} (the limit)",
+            size(MAX_SCENARIO_BYTES)
+        )));
+    }
+    if let Some(at) = text.find('\0') {
+        let line = text[..at].matches('\n').count() + 1;
+        let column = text[..at].rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        return Some(
+            Diagnostic::new(format!("scenario `{origin}` holds a NUL byte"))
+                .at(Some(source.locate_line_column(line, column)))
+                .label("NUL")
+                .note("a scenario is a YAML text file; this looks like a binary file"),
+        );
+    }
+    let blank = text
+        .lines()
+        .map(str::trim)
+        .all(|line| line.is_empty() || line.starts_with('#') || line == "---" || line == "...");
+    blank.then(|| {
+        Diagnostic::new(format!("scenario `{origin}` is empty"))
+            .at(Some(source.locate_line_column(1, 1)))
+            .help("start from a built-in profile with `extends: default`, or list `checks:`")
+    })
 }
 
 struct Loader<'a> {
@@ -182,11 +243,26 @@ struct Loader<'a> {
     source: Source<'a>,
     extending: &'a [String],
     problems: Vec<Diagnostic>,
+    /// Problems past [`MAX_SHOWN`], counted only.
+    omitted: usize,
 }
 
 impl Loader<'_> {
     fn report(&mut self, diagnostic: Diagnostic) {
-        self.problems.push(diagnostic);
+        if self.problems.len() < MAX_SHOWN {
+            self.problems.push(diagnostic);
+            if self.problems.len() == MAX_SHOWN {
+                // Later problems are only counted: locating them against an empty text costs
+                // nothing, where finding their line would cost a scan of the file each (the
+                // YAML is parsed already; the text is only read to show lines).
+                self.source = Source {
+                    file: self.source.file,
+                    text: "",
+                };
+            }
+        } else {
+            self.omitted += 1;
+        }
     }
 
     fn scenario(&mut self, origin: &str) -> Option<Scenario> {
@@ -205,6 +281,13 @@ impl Loader<'_> {
         let map = root
             .as_mapping()
             .expect("marked-yaml returns a mapping at the top level");
+        if map.is_empty() {
+            let diagnostic = Diagnostic::new(format!("scenario `{origin}` is empty"))
+                .at(self.source.node_at(&root))
+                .help("start from a built-in profile with `extends: default`, or list `checks:`");
+            self.report(diagnostic);
+            return None;
+        }
 
         let mut scenario = Scenario {
             name: Path::new(self.source.file)
@@ -314,7 +397,10 @@ impl Loader<'_> {
         match load_profile(self.env, &name, self.extending) {
             Ok(base) => Some(Box::new(base)),
             Err(error) => {
-                self.problems.extend(error.diagnostics().iter().cloned());
+                for diagnostic in error.diagnostics() {
+                    self.report(diagnostic.clone());
+                }
+                self.omitted += error.omitted();
                 None
             }
         }
@@ -610,13 +696,13 @@ impl Loader<'_> {
         let scalar = self.scalar(key, value, "a port number")?;
         let at = self.source.value_at(key, value);
         let number = self.integer(key, value, scalar, "a port number")?;
-        match u16::try_from(number) {
-            Ok(port) if port > 0 => Some(port),
-            _ => {
+        match Port::from_number(number) {
+            Ok(port) => Some(port.get()),
+            Err(error) => {
                 let diagnostic = Diagnostic::new(format!("port {number} is out of range"))
                     .at(at)
                     .label("not a TCP port")
-                    .note("a port is a number from 1 to 65535");
+                    .note(error.rule);
                 self.report(diagnostic);
                 None
             }
@@ -651,6 +737,7 @@ impl Loader<'_> {
 
     fn settings(&mut self, key: &MarkedScalarNode, value: &Node) -> SettingsPatch {
         let mut settings = SettingsPatch::default();
+        let keys = settings::scenario_keys();
         let map = match value {
             Node::Mapping(map) => map,
             Node::Scalar(scalar) if is_null(scalar) => return settings,
@@ -658,92 +745,83 @@ impl Loader<'_> {
                 let diagnostic = self
                     .wrong_type(key, other, "a mapping")
                     .help("write one `name: value` per line, e.g. `  relay_domain: example.org`")
-                    .note(format!("the settings are: {}", SETTING_KEYS.join(", ")));
+                    .note(format!("the settings are: {}", keys.join(", ")));
                 self.report(diagnostic);
                 return settings;
             }
         };
         for (key, value) in map.iter() {
-            match key.as_str() {
-                "relay_domain" => settings.relay_domain = self.domain(key, value),
-                "unknown_domain" => settings.unknown_domain = self.domain(key, value),
-                "helo_name" => settings.helo_name = self.helo_name(key, value),
-                "known_user" => settings.known_user = self.word(key, value, "a user name"),
-                "retry_pause_ms" => settings.retry_pause = self.retry_pause(key, value),
-                "expiry_warn_days" => settings.expiry_warn_days = self.expiry_warn_days(key, value),
-                "dkim_selectors" => {
-                    settings.dkim_selectors =
-                        self.names(key, value, "a DKIM selector", "mail", false)
+            match settings::scenario_setting(key.as_str()) {
+                Some(setting) => {
+                    if let Some(read) = self.setting(setting, key, value) {
+                        settings.set(setting.key, read);
+                    }
                 }
-                "dnsbl" => {
-                    settings.dnsbl = self.names(key, value, "a DNS zone", "zen.spamhaus.org", true)
-                }
-                _ => self.unknown_key(key, "setting", SETTING_KEYS),
+                None => match settings::ALL.iter().find(|s| s.key == key.as_str()) {
+                    Some(setting) => self.run_wide(setting, key),
+                    None => self.unknown_key(key, "setting", &keys),
+                },
             }
         }
         settings
     }
 
-    /// A list of DNS names (`dkim_selectors: [mail, s2024]`, `dnsbl: [zen.spamhaus.org]`),
-    /// lowercased, without a final dot; `qualified`: each needs two labels or more.
-    fn names(
+    /// A setting of the machine the run is on (`timeout`, `ca_file`), which no scenario sets.
+    fn run_wide(&mut self, setting: &Setting, key: &MarkedScalarNode) {
+        let mut help = match setting.flag {
+            Some(flag) => format!("give `--{flag}` on the command line"),
+            None => "it is not set in a scenario".to_string(),
+        };
+        if let Some(var) = setting.env {
+            help.push_str(&format!(", or set `{var}`"));
+        }
+        let diagnostic = Diagnostic::new(format!("`{}` is not a scenario setting", key.as_str()))
+            .at(self.source.at(key.span().start()))
+            .label("set on the command line")
+            .help(help);
+        self.report(diagnostic);
+    }
+
+    /// One setting's value, read the way its [`Kind`] is written and checked by its type.
+    fn setting(
         &mut self,
+        setting: &Setting,
         key: &MarkedScalarNode,
         value: &Node,
-        what: &str,
-        example: &str,
-        qualified: bool,
-    ) -> Option<Vec<String>> {
-        let items = match value {
-            Node::Sequence(items) => items,
-            Node::Scalar(scalar) if is_null(scalar) => return None,
-            other => {
-                let shown = match other {
-                    Node::Scalar(scalar) => scalar.as_str().to_string(),
-                    _ => example.to_string(),
-                };
+    ) -> Option<Value> {
+        let kind = setting.kind;
+        if kind.is_list() {
+            return self.names(setting, key, value);
+        }
+        let expected = kind.expected();
+        let scalar = self.scalar(key, value, expected)?;
+        let at = self.source.value_at(key, value);
+        let read = if kind.is_integer() {
+            if let Some(millis) = duration_millis(scalar.as_str()).filter(|_| kind == Kind::Millis)
+            {
                 let diagnostic = self
-                    .wrong_type(key, other, "a list")
-                    .help(format!("write `{}: [{shown}]`", key.as_str()));
+                    .wrong_type(key, value, expected)
+                    .help(format!("write `{millis}`"));
                 self.report(diagnostic);
                 return None;
             }
+            let number = self.integer(key, value, scalar, expected)?;
+            kind.parse(&number.to_string())
+        } else {
+            kind.parse(scalar.as_str())
         };
-        let mut names = Vec::new();
-        for item in items.iter() {
-            let name = match item {
-                Node::Scalar(scalar) if !is_null(scalar) => {
-                    scalar.as_str().trim_end_matches('.').to_ascii_lowercase()
+        match read {
+            Ok(read) => Some(read),
+            Err(error) => {
+                let mut diagnostic = Diagnostic::new(error.message(key.as_str())).at(at);
+                if let Some(label) = error.label() {
+                    diagnostic = diagnostic.label(label);
                 }
-                _ => String::new(),
-            };
-            let label_ok = |label: &str| {
-                !label.is_empty()
-                    && label.len() <= 63
-                    && label
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-            };
-            let valid = if qualified {
-                is_domain(&name)
-            } else {
-                name.len() <= 253 && name.split('.').all(label_ok)
-            };
-            if valid {
-                names.push(name);
-                continue;
+                self.report(diagnostic.note(error.rule));
+                None
             }
-            let diagnostic = Diagnostic::new(format!("{} is not {what}", describe(item)))
-                .at(self.source.node_at(item))
-                .label(format!("not {what}"))
-                .note(format!(
-                    "{what} is made of letters, digits, `-` and `_` between dots, e.g. `{example}`"
-                ));
-            self.report(diagnostic);
         }
-        Some(names)
     }
-
     /// `expect: [mx, submission, mailbox]`: the services the host must offer.
     fn services(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<crate::check::Services> {
         use crate::check::Service;
@@ -787,111 +865,43 @@ impl Loader<'_> {
         Some(crate::check::Services::of(&services))
     }
 
-    /// A string without spaces.
-    fn word(&mut self, key: &MarkedScalarNode, value: &Node, expected: &str) -> Option<String> {
-        let scalar = self.scalar(key, value, expected)?;
-        let word = scalar.as_str();
-        if word.is_empty() {
-            let diagnostic = Diagnostic::new(format!("`{}` must not be empty", key.as_str()))
-                .at(self.source.value_at(key, value));
-            self.report(diagnostic);
-            return None;
-        }
-        if word.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            let diagnostic = Diagnostic::new(format!(
-                "`{}` must be {expected} without spaces",
-                key.as_str()
-            ))
-            .at(self.source.value_at(key, value));
-            self.report(diagnostic);
-            return None;
-        }
-        Some(word.to_string())
-    }
-
-    /// A domain name, lowercased, without a trailing dot.
-    fn domain(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<String> {
-        let scalar = self.scalar(key, value, "a domain name")?;
-        let domain = scalar.as_str().trim_end_matches('.').to_ascii_lowercase();
-        if is_domain(&domain) {
-            return Some(domain);
-        }
-        let diagnostic = Diagnostic::new(format!("`{}` is not a domain name", scalar.as_str()))
-            .at(self.source.value_at(key, value))
-            .label("not a domain name")
-            .note("a domain name is two or more labels of letters, digits and `-` joined by dots, e.g. `example.org`");
-        self.report(diagnostic);
-        None
-    }
-
-    /// What to say after HELO/EHLO: a domain name or an address literal (`[192.0.2.1]`).
-    fn helo_name(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<String> {
-        let scalar = self.scalar(key, value, "a host name")?;
-        let name = scalar.as_str();
-        let literal = name
-            .strip_prefix('[')
-            .and_then(|rest| rest.strip_suffix(']'));
-        let valid = match literal {
-            Some(address) => {
-                let address = address.strip_prefix("IPv6:").unwrap_or(address);
-                address.parse::<std::net::IpAddr>().is_ok()
+    /// A list of DNS names (`dkim_selectors: [mail, s2024]`, `dnsbl: [zen.spamhaus.org]`).
+    fn names(&mut self, setting: &Setting, key: &MarkedScalarNode, value: &Node) -> Option<Value> {
+        let items = match value {
+            Node::Sequence(items) => items,
+            Node::Scalar(scalar) if is_null(scalar) => return None,
+            other => {
+                let shown = match other {
+                    Node::Scalar(scalar) => scalar.as_str().to_string(),
+                    _ => setting.example.to_string(),
+                };
+                let diagnostic = self
+                    .wrong_type(key, other, "a list")
+                    .help(format!("write `{}: [{shown}]`", key.as_str()));
+                self.report(diagnostic);
+                return None;
             }
-            None => is_domain(name.trim_end_matches('.')),
         };
-        if valid {
-            return Some(name.to_string());
-        }
-        let diagnostic = Diagnostic::new(format!("`{name}` is not a fully qualified host name"))
-            .at(self.source.value_at(key, value))
-            .label("not a fully qualified host name")
-            .note("write a fully qualified host name (`probe.example.net`) or an address literal (`[192.0.2.1]`)");
-        self.report(diagnostic);
-        None
-    }
-
-    /// Days before a certificate's expiry under which `tls.cert.expiry` warns: 0 to 365.
-    fn expiry_warn_days(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<u32> {
-        let expected = "a number of days";
-        let scalar = self.scalar(key, value, expected)?;
-        let at = self.source.value_at(key, value);
-        let days = self.integer(key, value, scalar, expected)?;
-        match u32::try_from(days) {
-            Ok(days) if days <= MAX_EXPIRY_WARN_DAYS => Some(days),
-            _ => {
-                let diagnostic =
-                    Diagnostic::new(format!("`expiry_warn_days` {days} is out of range"))
-                        .at(at)
-                        .note(format!(
-                            "a warning window is from 0 to {MAX_EXPIRY_WARN_DAYS} days"
-                        ));
-                self.report(diagnostic);
-                None
-            }
-        }
-    }
-
-    fn retry_pause(&mut self, key: &MarkedScalarNode, value: &Node) -> Option<Duration> {
-        let expected = "a number of milliseconds";
-        let scalar = self.scalar(key, value, expected)?;
-        let at = self.source.value_at(key, value);
-        if let Some(millis) = duration_millis(scalar.as_str()) {
-            let diagnostic = self
-                .wrong_type(key, value, expected)
-                .help(format!("write `{millis}`"));
-            self.report(diagnostic);
-            return None;
-        }
-        let millis = self.integer(key, value, scalar, expected)?;
-        match u64::try_from(millis) {
-            Ok(millis) if millis <= MAX_RETRY_PAUSE_MS => Some(Duration::from_millis(millis)),
-            _ => {
-                let diagnostic =
-                    Diagnostic::new(format!("`retry_pause_ms` {millis} is out of range"))
-                        .at(at)
-                        .note(format!(
-                            "a pause is from 0 to {MAX_RETRY_PAUSE_MS} milliseconds"
-                        ));
-                self.report(diagnostic);
+        // A non-scalar item reads as text no name can be, so its problem is reported in place.
+        let texts: Vec<&str> = items
+            .iter()
+            .map(|item| match item {
+                Node::Scalar(scalar) if !is_null(scalar) => scalar.as_str(),
+                _ => "",
+            })
+            .collect();
+        match setting.kind.parse_list(texts) {
+            Ok(read) => Some(read),
+            Err(problems) => {
+                let what = setting.kind.item();
+                for (index, error) in problems {
+                    let item = &items[index];
+                    let diagnostic = Diagnostic::new(format!("{} is not {what}", describe(item)))
+                        .at(self.source.node_at(item))
+                        .label(format!("not {what}"))
+                        .note(error.rule);
+                    self.report(diagnostic);
+                }
                 None
             }
         }
@@ -934,21 +944,4 @@ fn shorten(text: &str) -> String {
     } else {
         first_line.to_string()
     }
-}
-
-/// RFC 1035 host-name syntax (underscores allowed, as in DKIM and SRV names), with at least two
-/// labels: every name the checks use must be fully qualified (a bare `probe` HELO is refused by
-/// hardened servers; a relay domain needs a real MX).
-pub(crate) fn is_domain(name: &str) -> bool {
-    name.contains('.')
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
 }

@@ -25,10 +25,10 @@ mod load;
 mod model;
 mod select;
 
-pub use error::{Diagnostic, FooterKind, Location, ScenarioError};
+pub use error::{Diagnostic, FooterKind, Location, MAX_SHOWN, ScenarioError};
 pub(crate) use error::{Source, YamlKind};
-pub use load::{builtin, builtin_names, load_file, load_str};
-pub(crate) use load::{describe, is_domain, is_null};
+pub use load::{MAX_SCENARIO_BYTES, builtin, builtin_names, load_file, load_str};
+pub(crate) use load::{describe, is_null, read_bounded, size};
 pub use model::{
     CheckRule, CustomDefinition, Plan, Scenario, SelectedCheck, Selector, SettingsPatch,
 };

@@ -2,11 +2,11 @@
 //! scenarios and the command line into a [`Plan`].
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use super::error::Location;
 use crate::check::{Check, CustomSpec, Role, Settings};
 use crate::outcome::Severity;
+use crate::settings::Value;
 
 /// One scenario file (or built-in profile), validated against the check catalog.
 #[derive(Clone, Debug)]
@@ -143,49 +143,37 @@ mod tests {
     }
 }
 
-/// `settings:` as given; `None` leaves the value of an earlier scenario or the default.
+/// `settings:` as given, each value in its type (see [`crate::settings`]); a setting not given
+/// keeps the value of an earlier scenario or its default.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SettingsPatch {
-    /// Outside domain of the open-relay probes (`--relay-domain` wins over it).
-    pub relay_domain: Option<String>,
-    pub helo_name: Option<String>,
-    pub known_user: Option<String>,
-    pub unknown_domain: Option<String>,
-    /// `retry_pause_ms:`.
-    pub retry_pause: Option<Duration>,
-    /// `expiry_warn_days:` — tls.cert.expiry warns under this many days left.
-    pub expiry_warn_days: Option<u32>,
-    /// `dkim_selectors:` — selectors for dns.dkim (`--dkim-selector` wins over it).
-    pub dkim_selectors: Option<Vec<String>>,
-    /// `dnsbl:` — zones for dns.rbl (`--dnsbl` wins over it).
-    pub dnsbl: Option<Vec<String>>,
+    /// `(key, value)` in file order, each key once.
+    values: Vec<(&'static str, Value)>,
 }
 
 impl SettingsPatch {
+    /// Sets `key` (a key of [`crate::settings::ALL`]), replacing an earlier value.
+    pub fn set(&mut self, key: &'static str, value: Value) {
+        self.values.retain(|(known, _)| *known != key);
+        self.values.push((key, value));
+    }
+
+    /// The value given for `key`, if any.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.values
+            .iter()
+            .find(|(known, _)| *known == key)
+            .map(|(_, value)| value)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     pub fn apply_to(&self, settings: &mut Settings) {
-        if let Some(domain) = &self.relay_domain {
-            settings.relay_domain = Some(domain.clone());
-        }
-        if let Some(name) = &self.helo_name {
-            settings.smtp.helo_name = Some(name.clone());
-        }
-        if let Some(user) = &self.known_user {
-            settings.smtp.known_user = user.clone();
-        }
-        if let Some(domain) = &self.unknown_domain {
-            settings.smtp.unknown_domain = domain.clone();
-        }
-        if let Some(pause) = self.retry_pause {
-            settings.smtp.retry_pause = pause;
-        }
-        if let Some(days) = self.expiry_warn_days {
-            settings.tls.expiry_warn_days = days;
-        }
-        if let Some(selectors) = &self.dkim_selectors {
-            settings.dkim_selectors = selectors.clone();
-        }
-        if let Some(zones) = &self.dnsbl {
-            settings.dnsbl = zones.clone();
+        for (key, value) in &self.values {
+            let applied = settings.set(key, value);
+            debug_assert!(applied, "the run's settings take `{key}`");
         }
     }
 }

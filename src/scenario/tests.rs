@@ -160,8 +160,9 @@ settings:
 }
 
 #[test]
-fn an_empty_file_selects_nothing_and_keeps_the_defaults() {
-    let scenario = load_str("dir/empty.yaml", "# nothing yet\n").unwrap();
+fn a_file_without_checks_selects_nothing_and_keeps_the_defaults() {
+    // An empty file is an error (issue 11 item 10); one that only names itself is not.
+    let scenario = load_str("dir/empty.yaml", "# nothing yet\ndescription: later\n").unwrap();
     assert_eq!(scenario.name, "empty");
     let plan = plan(&[scenario], &[], &[]).unwrap();
     assert!(plan.checks.is_empty());
@@ -574,7 +575,12 @@ fn settings() {
     let settings = load_str("t.yaml", "settings: { helo_name: '[IPv6:2001:db8::1]' }\n")
         .unwrap()
         .settings;
-    assert_eq!(settings.helo_name.as_deref(), Some("[IPv6:2001:db8::1]"));
+    assert_eq!(
+        settings.get("helo_name"),
+        Some(&crate::settings::Value::Helo(
+            "[IPv6:2001:db8::1]".parse().unwrap()
+        ))
+    );
 }
 
 #[test]
@@ -917,4 +923,69 @@ fn expect_refuses_what_is_not_a_service() {
         message.contains("expect: [mx, submission, mailbox]"),
         "{message}"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded input
+
+#[test]
+fn an_empty_or_binary_scenario_is_an_error() {
+    for text in ["", "\n\n", "# nothing here\n", "---\n", "{}\n", "\u{feff}"] {
+        let shown = error(text);
+        assert!(
+            shown.starts_with("error: scenario `t.yaml` is empty"),
+            "{text:?}: {shown}"
+        );
+        assert!(shown.contains("extends: default"), "{shown}");
+    }
+    for text in ["\0", "checks: [smtp.*]\n\0"] {
+        assert!(error(text).contains("holds a NUL byte"), "{text:?}");
+    }
+}
+
+#[test]
+fn a_long_list_of_problems_is_cut_with_a_count() {
+    let mut text = String::from("checks:\n");
+    for index in 0..100 {
+        text.push_str(&format!("  - smtp.nosuch{index}\n"));
+    }
+    let failure = load_str("t.yaml", &text).unwrap_err();
+    assert_eq!(failure.diagnostics().len(), crate::scenario::MAX_SHOWN);
+    assert_eq!(failure.omitted(), 80);
+    let shown = failure.to_string();
+    assert!(
+        shown.ends_with(
+            "... and 80 more problems (only the first 20 are shown: fix these and run again)"
+        ),
+        "{shown}"
+    );
+    let big = "#".repeat(crate::scenario::MAX_SCENARIO_BYTES + 1);
+    assert!(error(&big).contains("is larger than 256 KiB (the limit)"));
+}
+
+#[test]
+fn a_run_wide_setting_in_a_scenario_points_at_its_flag() {
+    let shown = error("settings:\n  timeout: 5\n  trust_anchor: lab.ds\n");
+    for expected in [
+        "error: `timeout` is not a scenario setting\n --> t.yaml:2:3",
+        "= help: give `--timeout` on the command line, or set `MAILCHECK_TIMEOUT`",
+        "error: `trust_anchor` is not a scenario setting\n --> t.yaml:3:3",
+    ] {
+        assert!(shown.contains(expected), "missing {expected:?} in\n{shown}");
+    }
+}
+
+#[test]
+fn a_long_line_is_shown_around_the_problem() {
+    let text = format!("checks: [{}smtp.nosuch]\n", "smtp.*, ".repeat(1000));
+    let shown = error(&text);
+    let column = text.find("smtp.nosuch").unwrap() + 1;
+    assert!(shown.contains(&format!("--> t.yaml:1:{column}")), "{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines.iter().all(|l| l.chars().count() < 200), "{shown}");
+    let source = lines.iter().find(|l| l.starts_with("1 | ")).unwrap();
+    let carets = lines.iter().find(|l| l.contains('^')).unwrap();
+    assert!(source.starts_with("1 | …"), "{source}");
+    let at = |line: &str, what: &str| line[..line.find(what).unwrap()].chars().count();
+    assert_eq!(at(source, "smtp.nosuch"), at(carets, "^"), "{shown}");
 }
