@@ -4,12 +4,12 @@
 //! Targets are paired by their display name (the student's name in `batch`, else the target as
 //! given); results by check id and endpoint (a check that runs on several ports has one result
 //! per port), then what is left by check id and port, so a server that moved to another
-//! address is still compared with itself. Statuses are ranked from best to worst `pass`, `skip`, `warn`, `error`, `fail`:
-//! a proven fault is worse than "could not tell", which is worse than a warning; a skip (not
-//! applicable) is worse than a pass, because a check that stopped applying no longer proves
-//! anything. A result that moved down that list is *worse*, up is *better*; a result only in NEW
+//! address is still compared with itself. Statuses are ranked from best to worst `pass`,
+//! `skip`, `warn`, `error`, `fail`: a proven fault is worse than "could not tell", which is
+//! worse than a warning; a skip (not applicable) is worse than a pass, because a check that
+//! stopped applying no longer proves anything. A result that moved down that list is *worse*, up is *better*; a result only in NEW
 //! is *new*, only in OLD is *gone*. A regression (exit 1) is a worse result, or a new one that
-//! is `fail` or `error`.
+//! is `fail` or `error`, of a check at or above `--fail-on` (default `low`, as for `run`).
 //!
 //! [`Diff`] is plain data, rendered as text, JSON (`mailcheck/diff/v1`) or Markdown.
 
@@ -157,7 +157,11 @@ fn pair<'a>(
     (pairs, gone)
 }
 
-fn compare_target(old: Option<&TargetReport>, new: Option<&TargetReport>) -> Vec<ResultChange> {
+fn compare_target(
+    old: Option<&TargetReport>,
+    new: Option<&TargetReport>,
+    fail_on: Severity,
+) -> Vec<ResultChange> {
     let old_results: Vec<&CheckResult> =
         old.map(|t| t.results.iter().collect()).unwrap_or_default();
     let new_results: Vec<&CheckResult> =
@@ -171,11 +175,12 @@ fn compare_target(old: Option<&TargetReport>, new: Option<&TargetReport>) -> Vec
             Some(_) => continue,
             None => Change::New,
         };
-        let regression = match change {
-            Change::Worse => true,
-            Change::New => now.status.is_failing(),
-            _ => false,
-        };
+        let regression = now.severity >= fail_on
+            && match change {
+                Change::Worse => true,
+                Change::New => now.status.is_failing(),
+                _ => false,
+            };
         changes.push(ResultChange {
             id: now.id.clone(),
             endpoint: now.endpoint,
@@ -202,8 +207,15 @@ fn compare_target(old: Option<&TargetReport>, new: Option<&TargetReport>) -> Vec
     changes
 }
 
-/// Compares two reports (`old_file`/`new_file` only name them in the output).
-pub fn compare(old: &Report, new: &Report, old_file: &str, new_file: &str) -> Diff {
+/// Compares two reports (`old_file`/`new_file` only name them in the output); a change is a
+/// regression only at or above `fail_on` (NEW's severity), as `run --fail-on` decides a run.
+pub fn compare(
+    old: &Report,
+    new: &Report,
+    old_file: &str,
+    new_file: &str,
+    fail_on: Severity,
+) -> Diff {
     let find = |report: &'_ Report, name: &str| -> Option<usize> {
         report.targets.iter().position(|t| t.display_name() == name)
     };
@@ -216,7 +228,7 @@ pub fn compare(old: &Report, new: &Report, old_file: &str, new_file: &str) -> Di
             present: if before.is_some() { "both" } else { "new" },
             old_score: before.and_then(|t| t.score),
             new_score: target.score,
-            changes: compare_target(before, Some(target)),
+            changes: compare_target(before, Some(target), fail_on),
         });
     }
     for target in &old.targets {
@@ -227,7 +239,7 @@ pub fn compare(old: &Report, new: &Report, old_file: &str, new_file: &str) -> Di
                 present: "old",
                 old_score: target.score,
                 new_score: None,
-                changes: compare_target(Some(target), None),
+                changes: compare_target(Some(target), None, fail_on),
             });
         }
     }
@@ -305,6 +317,7 @@ pub fn command(args: DiffArgs) -> u8 {
         &new,
         &args.old.display().to_string(),
         &args.new.display().to_string(),
+        args.fail_on,
     );
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -591,7 +604,7 @@ mod tests {
                 result("dns.rbl", None, Status::Error),
             ],
         )]);
-        let diff = compare(&old, &new, "old.json", "new.json");
+        let diff = compare(&old, &new, "old.json", "new.json", Severity::Low);
         let seen: Vec<(&str, Option<String>, Change, bool)> = diff.targets[0]
             .changes
             .iter()
@@ -646,7 +659,7 @@ mod tests {
             target("fresh", vec![result("dns.spf", None, Status::Warn)]),
             target("a", vec![result("dns.spf", None, Status::Pass)]),
         ]);
-        let diff = compare(&old, &new, "o", "n");
+        let diff = compare(&old, &new, "o", "n", Severity::Low);
         let present: Vec<(&str, &str)> = diff
             .targets
             .iter()
@@ -692,7 +705,7 @@ mod tests {
                 ),
             ],
         )]);
-        let diff = compare(&old, &new, "o", "n");
+        let diff = compare(&old, &new, "o", "n", Severity::Low);
         let changes = &diff.targets[0].changes;
         assert_eq!(changes.len(), 1, "{changes:?}");
         assert_eq!(changes[0].change, Change::Worse);
@@ -700,6 +713,23 @@ mod tests {
             changes[0].endpoint.map(|e| e.to_string()).as_deref(),
             Some("[2001:db8::1]:25/smtp")
         );
+    }
+
+    #[test]
+    fn fail_on_sets_the_least_severity_that_regresses() {
+        let info = |status| CheckResult {
+            severity: Severity::Info,
+            ..result("smtp.size.advertised", None, status)
+        };
+        let old = report(vec![target("a", vec![info(Status::Pass)])]);
+        let new = report(vec![target("a", vec![info(Status::Fail)])]);
+        let low = compare(&old, &new, "o", "n", Severity::Low);
+        assert_eq!(low.targets[0].changes[0].change, Change::Worse);
+        assert!(
+            !low.regression,
+            "an info check does not regress at --fail-on low"
+        );
+        assert!(compare(&old, &new, "o", "n", Severity::Info).regression);
     }
 
     #[test]
@@ -712,7 +742,7 @@ mod tests {
             "a",
             vec![result("imap.login", None, Status::Skip)],
         )]);
-        let diff = compare(&old, &new, "o", "n");
+        let diff = compare(&old, &new, "o", "n", Severity::Low);
         assert_eq!(diff.targets[0].changes[0].change, Change::Worse);
         assert!(diff.regression);
     }
@@ -736,7 +766,7 @@ mod tests {
             "mx|1",
             vec![result("dns.spf", None, Status::Fail)],
         )]);
-        let diff = compare(&old, &new, "o.json", "n.json");
+        let diff = compare(&old, &new, "o.json", "n.json", Severity::Low);
         let mut text_out = Vec::new();
         text(&diff, &mut text_out).unwrap();
         let text_out = String::from_utf8(text_out).unwrap();

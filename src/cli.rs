@@ -28,7 +28,9 @@ use crate::settings::{
     after_help = "Examples:\n  mailcheck run mail.example.com --relay-domain example.org\n  \
                   mailcheck run example.com --format json > report.json\n  mailcheck list\n  \
                   mailcheck explain smtp.relay.refused\n  mailcheck validate my-scenario.yaml\n  \
-                  mailcheck batch class.yaml --html class.html --scale 20\n\n\
+                  mailcheck batch class.yaml --html class.html --scale 20\n  \
+                  mailcheck diff baseline.json today.json\n  mailcheck init site.yaml\n  \
+                  mailcheck completions bash > /etc/bash_completion.d/mailcheck\n\n\
                   Exit codes: 0 all good, 1 a check failed, 2 usage/scenario/input error."
 )]
 pub struct Cli {
@@ -75,7 +77,8 @@ pub enum Command {
     #[command(after_help = "Examples:\n  mailcheck explain smtp.vrfy.disabled\n  \
         mailcheck explain tls.cert.trusted --lang fr\n  mailcheck explain dns.spf --format json")]
     Explain {
-        #[arg(value_name = "CHECK_ID")]
+        /// A check id, as `mailcheck list` shows them (the shell completions offer them).
+        #[arg(value_name = "CHECK_ID", value_parser = CheckIds, hide_possible_values = true)]
         id: String,
         /// Language of the title and fix.
         #[arg(long, value_enum, default_value = "en")]
@@ -97,7 +100,8 @@ pub enum Command {
         mailcheck diff baseline.json today.json --format markdown >> \"$GITHUB_STEP_SUMMARY\"\n\n\
         Statuses rank pass, skip, warn, error, fail (best first): a result that moved down is\n\
         worse, up is better. Exit codes: 0 no regression, 1 a result got worse or a new result\n\
-        is fail/error, 2 a file is missing or not a mailcheck report.")]
+        is fail/error (checks at or above --fail-on), 2 a file is missing or not a mailcheck\n\
+        report.")]
     Diff(DiffArgs),
     /// Write a commented starter scenario that `validate` accepts.
     #[command(
@@ -144,6 +148,10 @@ pub struct DiffArgs {
     /// What goes to stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: DiffFormat,
+    /// Least severity whose worse result exits 1 (as `run --fail-on`): critical, high,
+    /// medium, low or info. Every change is listed either way.
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
 }
 
 /// `list --format` and `explain --format`.
@@ -293,11 +301,11 @@ pub struct RunOptions {
 
     /// Only checks whose id matches GLOB (repeatable).
     #[arg(help_heading = "Selection")]
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_parser = CheckIds, hide_possible_values = true)]
     pub only: Vec<String>,
     /// Leave out checks whose id matches GLOB (repeatable).
     #[arg(help_heading = "Selection")]
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_parser = CheckIds, hide_possible_values = true)]
     pub skip: Vec<String>,
 
     #[arg(help_heading = "Network and DNS")]
@@ -392,6 +400,32 @@ impl From<LangArg> for Lang {
             LangArg::En => Lang::En,
             LangArg::Fr => Lang::Fr,
         }
+    }
+}
+
+/// Any text (a check id or a glob; the scenario code judges it and suggests the closest id),
+/// offering the catalog's ids to the completion scripts of `mailcheck completions`.
+#[derive(Clone, Copy, Debug)]
+struct CheckIds;
+
+impl clap::builder::TypedValueParser for CheckIds {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        clap::builder::StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(crate::check::CATALOG.iter().map(|check| {
+            clap::builder::PossibleValue::new(check.info().id)
+        })))
     }
 }
 

@@ -67,8 +67,13 @@ fn diff(old: &Path, new: &Path, format: &str) -> std::process::Output {
     ])
 }
 
+/// `diff --format json`, checked against `docs/diff.schema.json` by the schema validator.
 fn diff_json(old: &Path, new: &Path) -> (Option<i32>, Value) {
     let output = diff(old, new, "json");
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/diff.schema.json");
+    if let Err(complaints) = common::schema::check_against(schema, &stdout(&output)) {
+        panic!("diff's JSON does not follow docs/diff.schema.json:\n{complaints}");
+    }
     let value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(
             "diff --format json is not JSON ({e}):\n{}\n{}",
@@ -145,6 +150,16 @@ fn a_lost_trust_anchor_is_a_regression_and_getting_it_back_is_not() {
     );
     assert_eq!(code, Some(1), "a regression exits 1");
     assert_eq!(worse["regression"], true);
+    // tls.cert.trusted is `high`: under --fail-on critical the same changes are listed, exit 0.
+    let lenient = mailcheck(&[
+        "diff",
+        with_ca.to_str().unwrap(),
+        without_ca.to_str().unwrap(),
+        "--fail-on",
+        "critical",
+    ]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stdout(&lenient));
+    assert!(stdout(&lenient).contains(&format!("{} worse", found.len())));
     assert_eq!(worse["summary"]["worse"], found.len());
 
     // The other way round: only better results, exit 0.

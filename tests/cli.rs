@@ -69,7 +69,17 @@ fn usage_errors_exit_2_with_a_clear_message() {
 
 #[test]
 fn help_shows_examples_for_each_subcommand() {
-    for sub in ["run", "list", "explain", "validate"] {
+    for sub in [
+        "run",
+        "batch",
+        "list",
+        "explain",
+        "validate",
+        "diff",
+        "init",
+        "completions",
+        "man",
+    ] {
         let output = mailcheck(&[sub, "--help"]);
         assert_eq!(output.status.code(), Some(0));
         assert!(
@@ -299,7 +309,24 @@ fn need_rust_says_what_to_run_on_a_machine_without_a_recent_rust() {
         );
         assert!(stdout(&output).contains(&format!("rustc {version}")));
     }
+
+    // Rust but no C toolchain (rustup installs none): only our fakes and awk on PATH.
+    std::os::unix::fs::symlink("/usr/bin/awk", bin.join("awk")).unwrap();
+    let output = std::process::Command::new("/bin/bash")
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/need-rust"))
+        .env_clear()
+        .env("PATH", bin)
+        .env("HOME", bin)
+        .output()
+        .expect("bash runs");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("apt-get install -y build-essential"),
+        "{}",
+        stderr(&output)
+    );
 }
+
 /// Runs `program args...` on `script` written to a file; the shell's own syntax check.
 fn shell_check(program: &str, args: &[&str], script: &str, file: &std::path::Path) {
     std::fs::write(file, script).unwrap();
@@ -368,6 +395,40 @@ fn completion_scripts_are_valid_for_their_shells() {
         };
         shell_check(program, args, &script, &dir.path().join(file));
     }
+    // Bash really completes: check ids after `explain` and `--only`, subcommands after
+    // `mailcheck` (the script's function run as bash runs it on TAB).
+    let bash = dir.path().join("mailcheck.bash");
+    let complete = |words: &str, current: &str, previous: &str| {
+        let script = format!(
+            "source {}; COMP_WORDS=({words}); COMP_CWORD=$(( ${{#COMP_WORDS[@]}} - 1 )); \
+             _mailcheck mailcheck {current} {previous}; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            bash.display()
+        );
+        let output = std::process::Command::new("bash")
+            .args(["-c", &script])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        let mut words: Vec<String> = stdout(&output).lines().map(String::from).collect();
+        words.sort();
+        words
+    };
+    assert_eq!(
+        complete("mailcheck explain smtp.vr", "smtp.vr", "explain"),
+        ["smtp.vrfy.disabled"]
+    );
+    assert_eq!(
+        complete("mailcheck run x --only dns.m", "dns.m", "--only"),
+        ["dns.mta-sts", "dns.mx"]
+    );
+    assert!(complete("mailcheck di", "di", "mailcheck").contains(&"diff".to_string()));
+    // zsh's and fish's scripts offer the ids too (clap_complete's elvish script completes
+    // subcommands and flags only).
+    for shell in ["zsh", "fish"] {
+        let script = stdout(&mailcheck(&["completions", shell]));
+        assert!(script.contains("smtp.relay.refused"), "{shell}");
+    }
+
     // PowerShell is not packaged for Debian: at least the script is generated and names us.
     let output = mailcheck(&["completions", "powershell"]);
     assert_eq!(output.status.code(), Some(0));
@@ -439,6 +500,15 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
     // The paths written are printed, one a line.
     assert_eq!(stdout(&output).lines().count(), wanted.len());
 
+    // Every page renders, names itself and has a synopsis.
+    for name in &wanted {
+        let page = render_man(&dir.path().join(name));
+        let stem = name.trim_end_matches(".1");
+        assert!(
+            page.contains("NAME") && page.contains("SYNOPSIS") && page.contains(stem),
+            "{name}:\n{page}"
+        );
+    }
     let main = render_man(&dir.path().join("mailcheck.1"));
     for part in [
         "NAME",

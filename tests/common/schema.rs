@@ -25,8 +25,13 @@ pub fn schema_path() -> String {
 /// What the validator says about `json`: `Ok` when it is a valid `mailcheck/report/v1`
 /// document, else its complaints (path: message), one a line.
 pub fn check_report(json: &str) -> Result<(), String> {
+    check_against(&schema_path(), json)
+}
+
+/// [`check_report`] against the schema file `schema` (e.g. `docs/diff.schema.json`).
+pub fn check_against(schema: &str, json: &str) -> Result<(), String> {
     let mut child = Command::new("python3")
-        .args(["-c", VALIDATE, &schema_path()])
+        .args(["-c", VALIDATE, schema])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
