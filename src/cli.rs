@@ -198,6 +198,18 @@ pub struct BatchArgs {
         help_heading = "Output"
     )]
     pub scale: Option<u16>,
+    /// Also write one JSON line per target to FILE as soon as it is done (flushed): a crash or
+    /// Ctrl-C loses nothing that finished.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub jsonl: Option<PathBuf>,
+    /// Skip the targets already in FILE (a --jsonl file of an earlier run; a missing FILE is
+    /// an empty one); their results there go into this run's reports.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Check only shard K of N (0 <= K < N): the targets whose key hashes to K, the same
+    /// share on every machine; `mailcheck merge` joins the shards' reports.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::jsonl::Shard>,
 }
 
 /// The options of `run` and `batch` (SPEC "Options of `run` and `batch`").

@@ -6,3 +6,6 @@ pub const OK: u8 = 0;
 pub const CHECK_FAILED: u8 = 1;
 /// Usage, scenario or input error: nothing was checked.
 pub const USAGE: u8 = 2;
+/// `batch` stopped by Ctrl-C (SIGINT): the reports hold the targets that were done (128 + 2,
+/// as a shell reports a command killed by SIGINT).
+pub const INTERRUPTED: u8 = 130;

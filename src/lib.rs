@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod exit;
 pub mod init;
+pub mod jsonl;
 pub mod outcome;
 pub mod probe;
 pub mod report;
