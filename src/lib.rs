@@ -12,6 +12,7 @@ pub mod cli;
 pub mod exit;
 pub mod init;
 pub mod jsonl;
+pub mod merge;
 pub mod outcome;
 pub mod probe;
 pub mod report;

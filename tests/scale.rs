@@ -247,3 +247,127 @@ fn ctrl_c_stops_at_once_and_keeps_what_is_done() {
     let grades = std::fs::read_to_string(&csv).unwrap();
     assert!(grades.contains("Lab 0") && grades.contains("Lab 1") && !grades.contains("Slow"));
 }
+
+/// Each target's verdicts by name: (check, endpoint, status), sorted.
+fn verdicts(report: &Value) -> std::collections::BTreeMap<String, Vec<(String, String, String)>> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            let mut results: Vec<(String, String, String)> = t["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["id"].as_str().unwrap().to_string(),
+                        r["endpoint"].to_string(),
+                        r["status"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect();
+            results.sort();
+            (t["name"].as_str().unwrap().to_string(), results)
+        })
+        .collect()
+}
+
+#[test]
+fn three_shards_merged_equal_one_run() {
+    require_lab(&[]);
+    let dir = dir("shards");
+    let mut text = String::from("defaults: { relay_domain: outside.test }\nstudents:\n");
+    for n in 0..5 {
+        text.push_str(&format!(
+            "  - {{ name: Ref {n}, target: 127.0.100.10, domain: ref.test }}\n  \
+             - {{ name: Weak {n}, target: 127.0.100.20, domain: weak.test }}\n"
+        ));
+    }
+    let roster = dir.join("class.yaml");
+    std::fs::write(&roster, text).unwrap();
+    let roster = roster.to_str().unwrap();
+    let only = ["--only", "smtp.*", "--timeout", "5", "--concurrency", "4"];
+    let single = dir.join("single.json");
+    let run = mailcheck(
+        &[
+            &["batch", roster, "--json", single.to_str().unwrap()][..],
+            &only,
+            ARGS,
+        ]
+        .concat(),
+    );
+    assert_eq!(run.status.code(), Some(1), "weak fails: {}", stderr(&run));
+    let single = common::report_file(&single);
+    assert_eq!(single["targets"].as_array().unwrap().len(), 10);
+
+    let mut shard_files = Vec::new();
+    let mut seen = Vec::new();
+    for k in 0..3 {
+        let file = dir.join(format!("shard-{k}.jsonl"));
+        let shard = format!("{k}/3");
+        let out = mailcheck(
+            &[
+                &["batch", roster, "--shard", &shard, "--jsonl"][..],
+                &[file.to_str().unwrap()],
+                &only,
+                ARGS,
+            ]
+            .concat(),
+        );
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        let names: Vec<String> = lines(&file)
+            .iter()
+            .map(|l| l["name"].as_str().unwrap().to_string())
+            .collect();
+        seen.extend(names);
+        shard_files.push(file.to_str().unwrap().to_string());
+    }
+    seen.sort();
+    let mut all: Vec<String> = verdicts(&single).keys().cloned().collect();
+    all.sort();
+    assert_eq!(seen, all, "every target in exactly one shard");
+
+    let json = dir.join("merged.json");
+    let html = dir.join("merged.html");
+    let csv = dir.join("merged.csv");
+    let junit = dir.join("merged.xml");
+    let markdown = dir.join("merged.md");
+    let mut args = vec!["merge".to_string()];
+    args.extend(shard_files.iter().cloned());
+    for (flag, path) in [
+        ("--json", &json),
+        ("--html", &html),
+        ("--csv", &csv),
+        ("--junit", &junit),
+        ("--markdown", &markdown),
+    ] {
+        args.push(flag.into());
+        args.push(path.to_str().unwrap().into());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let merged = mailcheck(&args);
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let summary = common::stdout(&merged);
+    let report = common::report_file(&json);
+    assert_eq!(
+        verdicts(&report),
+        verdicts(&single),
+        "same targets, same verdicts"
+    );
+    for name in all {
+        assert!(
+            summary.contains(&name),
+            "class summary lacks {name}:\n{summary}"
+        );
+        for path in [&html, &csv, &junit, &markdown] {
+            let text = std::fs::read_to_string(path).unwrap();
+            assert!(text.contains(&name), "{} lacks {name}", path.display());
+        }
+    }
+    // A JSON report merges too, and a file that is no report is exit 2.
+    let again = mailcheck(&["merge", json.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(verdicts(&common::json(&again)), verdicts(&single));
+    let bad = mailcheck(&["merge", roster]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
