@@ -23,6 +23,7 @@ pub fn main(cli: Cli) -> u8 {
         Command::Explain { id, lang, format } => explain(&id, lang.into(), format),
         Command::Validate { files } => validate(&files),
         Command::Diff(args) => crate::baseline::command(args),
+        Command::Merge(args) => crate::merge::command(*args),
         Command::Init { file } => crate::init::command(&file),
         Command::Completions { shell } => crate::shell::completions(shell),
         Command::Man { dir } => crate::shell::man(dir.as_deref()),

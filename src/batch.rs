@@ -23,6 +23,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{BatchArgs, RunOptions};
 use crate::exit;
+use crate::jsonl;
 use crate::outcome::{Report, TargetReport};
 use crate::pipeline::{self, Prepared};
 use crate::report::{Format, Lang, RenderOptions, has_failures};
@@ -56,7 +57,12 @@ pub fn command(args: BatchArgs) -> u8 {
         keep_going,
         csv,
         scale,
+        jsonl: jsonl_path,
+        resume,
+        shard,
     } = args;
+    let started_at = time::OffsetDateTime::now_utc();
+    let started = std::time::Instant::now();
     let roster = match roster::load(&path) {
         Ok(roster) => roster,
         Err(error) => {
@@ -153,21 +159,89 @@ pub fn command(args: BatchArgs) -> u8 {
     let mut secrets: Vec<String> = class.secrets.clone();
     secrets.extend(distinct.iter().flat_map(|(_, p)| p.secrets.iter().cloned()));
     let parallel = usize::from(cli.concurrency.unwrap_or(TARGETS_IN_FLIGHT));
-    let jobs_count = entries
-        .iter()
-        .filter(|e| matches!(e, Entry::Check { .. }))
-        .count();
 
-    let checked = runtime.block_on(async {
+    // Every entry's stable key; the shard keeps its own share, in the roster's order.
+    let mut entries: Vec<(String, Entry)> = entries
+        .into_iter()
+        .map(|entry| (entry_key(&entry), entry))
+        .filter(|(key, _)| shard.is_none_or(|shard| shard.holds(key)))
+        .collect();
+    if let Some(shard) = shard
+        && cli.output.verbose
+    {
+        eprintln!(
+            "mailcheck: shard {}/{}: {} target(s)",
+            shard.index,
+            shard.count,
+            entries.len()
+        );
+    }
+
+    // What an earlier run finished: taken as done, not run again.
+    let mut resumed: HashMap<String, TargetReport> = HashMap::new();
+    if let Some(path) = &resume
+        && path.exists()
+    {
+        match jsonl::read(path) {
+            Ok(lines) => resumed.extend(lines.into_iter().map(|l| (l.key, l.target))),
+            Err(message) => return crate::exit::fatal(message),
+        }
+    }
+    let same_file = match (&jsonl_path, &resume) {
+        (Some(a), Some(b)) => {
+            a == b || a.canonicalize().ok() == b.canonicalize().ok() && b.exists()
+        }
+        _ => false,
+    };
+    let stream = match &jsonl_path {
+        Some(path) => match jsonl::Writer::open(path, same_file) {
+            Ok(writer) => Some(writer),
+            Err(message) => return crate::exit::fatal(message),
+        },
+        None => None,
+    };
+    // Done before anything runs: the resumed targets (copied when the stream is another file)
+    // and the bad rows.
+    let mut done: Vec<Option<TargetReport>> = Vec::with_capacity(entries.len());
+    for (key, entry) in &mut entries {
+        let report = match entry {
+            Entry::Check { .. } => resumed.remove(key.as_str()).inspect(|target| {
+                if let Some(stream) = stream.as_ref().filter(|_| !same_file) {
+                    stream.write(key, target, &secrets);
+                }
+            }),
+            Entry::Bad { name, target, why } => {
+                let report = bad_row(name, target, why, &class);
+                if let Some(stream) = &stream
+                    && !(same_file && resumed.contains_key(key.as_str()))
+                {
+                    stream.write(key, &report, &secrets);
+                }
+                Some(report)
+            }
+        };
+        done.push(report);
+    }
+    let to_run: Vec<usize> = (0..entries.len()).filter(|&i| done[i].is_none()).collect();
+    if cli.output.verbose && !to_run.len().eq(&entries.len()) {
+        eprintln!(
+            "mailcheck: {} target(s) already done, {} to check",
+            entries.len() - to_run.len(),
+            to_run.len()
+        );
+    }
+    let done = std::sync::Mutex::new(done);
+
+    let interrupted = runtime.block_on(async {
         let configs = distinct
             .into_iter()
             .map(|(options, prepared)| {
                 prepared.config(&options, pipeline::CONNECTIONS_PER_TARGET, parallel)
             })
             .collect::<Result<Vec<RunConfig>, String>>()?;
-        let jobs: Vec<Job<'_>> = entries
+        let jobs: Vec<Job<'_>> = to_run
             .iter()
-            .filter_map(|entry| match entry {
+            .filter_map(|&i| match &entries[i].1 {
                 Entry::Check { student, config } => Some(Job {
                     input: student.target.clone(),
                     name: Some(student.name.clone()),
@@ -185,49 +259,57 @@ pub fn command(args: BatchArgs) -> u8 {
                 configs.len()
             );
         }
-        let progress = Progress::new(jobs_count, !cli.output.quiet, cli.output.verbose, lang);
-        let hook = |target: &TargetReport| progress.done(target);
-        let report = runner::run_jobs(&jobs, parallel, Some(&hook)).await;
+        let progress = Progress::new(jobs.len(), !cli.output.quiet, cli.output.verbose, lang);
+        let hook = |index: usize, target: &TargetReport| {
+            progress.done(target);
+            let mut target = target.clone();
+            // A server where nothing answers grades 0, whatever its domain's DNS earns: a
+            // class grades the server the student built.
+            if target.is_unreachable() {
+                target.score = Some(0.0);
+            }
+            let place = to_run[index];
+            if let Some(stream) = &stream {
+                stream.write(&entries[place].0, &target, &secrets);
+            }
+            lock(&done)[place] = Some(target);
+        };
+        // Ctrl-C: what is done is kept (and already streamed); targets in flight are dropped.
+        let interrupted = tokio::select! {
+            _ = runner::run_jobs(&jobs, parallel, Some(&hook)) => false,
+            _ = tokio::signal::ctrl_c() => true,
+        };
         progress.finish();
-        Ok::<Report, String>(report)
+        Ok::<bool, String>(interrupted)
     });
-    let mut report = match checked {
-        Ok(report) => report,
+    let interrupted = match interrupted {
+        Ok(interrupted) => interrupted,
         Err(message) => return crate::exit::fatal(message),
     };
     runtime.shutdown_timeout(Duration::from_millis(200));
 
-    // Back to the roster's order, the bad rows where they stand.
-    let mut checked = std::mem::take(&mut report.targets).into_iter();
-    for entry in &entries {
-        let target = match entry {
-            Entry::Check { .. } => checked.next().expect("one report per job"),
-            Entry::Bad { name, target, why } => {
-                let first = why.first().map(String::as_str).unwrap_or("bad roster row");
-                let message = format!(
-                    "not checked: bad roster row: {}",
-                    first
-                        .lines()
-                        .next()
-                        .unwrap_or(first)
-                        .trim_start_matches("error: ")
-                );
-                let evidence: Vec<String> = why
-                    .iter()
-                    .flat_map(|w| w.lines())
-                    .map(String::from)
-                    .collect();
-                runner::unchecked(target, &class.checks, &message, &evidence)
-                    .with_name(name.clone())
+    let mut report = Report {
+        schema: crate::outcome::REPORT_SCHEMA.into(),
+        tool: crate::outcome::Tool::this(),
+        started_at,
+        duration_ms: crate::outcome::millis(started.elapsed()),
+        targets: Vec::new(),
+    };
+    // The roster's order, the bad rows where they stand; after Ctrl-C, only what is done.
+    let done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    let total = done.len();
+    report.targets = done.into_iter().flatten().collect();
+    if interrupted {
+        eprintln!(
+            "mailcheck: interrupted: {} of {total} target(s) done, in the reports; the {} in \
+             flight or not started are left out{}",
+            report.targets.len(),
+            total - report.targets.len(),
+            match &jsonl_path {
+                Some(path) => format!(" (go on with --resume {})", path.display()),
+                None => String::new(),
             }
-        };
-        // A server where nothing answers grades 0, whatever its domain's DNS earns: a class
-        // grades the server the student built.
-        let mut target = target;
-        if target.is_unreachable() {
-            target.score = Some(0.0);
-        }
-        report.targets.push(target);
+        );
     }
 
     let format = match stdout_format.unwrap_or(Format::Text) {
@@ -246,13 +328,55 @@ pub fn command(args: BatchArgs) -> u8 {
         .targets
         .iter()
         .any(|t| t.is_failing(cli.fail_on, cli.min_score));
-    let code = pipeline::write_reports(&report, format, &render, &mut outputs, failing);
+    let mut code = pipeline::write_reports(&report, format, &render, &mut outputs, failing);
+    if stream.as_ref().is_some_and(jsonl::Writer::failed) {
+        code = exit::USAGE;
+    }
+    if interrupted {
+        code = exit::INTERRUPTED;
+    }
     for target in &report.targets {
         if let Some(why) = target.below_min_score(cli.min_score) {
             eprintln!("mailcheck: {}: {why}", target.display_name());
         }
     }
     code
+}
+
+/// The stable key of an entry (`--resume`, `--shard`): the roster's name and target.
+fn entry_key(entry: &Entry) -> String {
+    match entry {
+        Entry::Check { student, .. } => jsonl::row_key(&student.name, &student.target),
+        Entry::Bad { name, target, .. } => jsonl::row_key(name, target),
+    }
+}
+
+/// A bad row's report: every check `error`, saying why.
+fn bad_row(name: &str, target: &str, why: &[String], class: &Prepared) -> TargetReport {
+    let first = why.first().map(String::as_str).unwrap_or("bad roster row");
+    let message = format!(
+        "not checked: bad roster row: {}",
+        first
+            .lines()
+            .next()
+            .unwrap_or(first)
+            .trim_start_matches("error: ")
+    );
+    let evidence: Vec<String> = why
+        .iter()
+        .flat_map(|w| w.lines())
+        .map(String::from)
+        .collect();
+    let mut report =
+        runner::unchecked(target, &class.checks, &message, &evidence).with_name(name.to_string());
+    if report.is_unreachable() {
+        report.score = Some(0.0);
+    }
+    report
+}
+
+fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A row as something to run (sharing the configuration of students with the same options) or

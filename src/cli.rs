@@ -103,6 +103,14 @@ pub enum Command {
         is fail/error (checks at or above --fail-on), 2 a file is missing or not a mailcheck\n\
         report.")]
     Diff(DiffArgs),
+    /// Join the results of several runs (the shards of a `batch --shard K/N`) into one report.
+    #[command(after_help = "Examples:\n  \
+        mailcheck merge shard-*.jsonl --html class.html --csv grades.csv\n  \
+        mailcheck merge a.json b.json --format json > all.json\n\n\
+        Each FILE is a JSON report (--json) or a JSONL file (--jsonl). Targets keep the order of\n\
+        the files, then of their lines; a target in several files (same key) is taken from the\n\
+        last. Exit codes: 0 no target fails, 1 one does, 2 a file is missing or not a report.")]
+    Merge(Box<MergeArgs>),
     /// Write a commented starter scenario that `validate` accepts.
     #[command(
         after_help = "Examples:\n  mailcheck init\n  mailcheck init site.yaml\n  \
@@ -134,6 +142,45 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+/// `merge`: the files to join and the outputs, as in `batch`.
+#[derive(Args, Debug, Clone)]
+pub struct MergeArgs {
+    /// JSON reports or JSONL files.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// What goes to stdout [default: the class summary].
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub format: Option<FormatArg>,
+    /// Also write the JSON report to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub json: Option<PathBuf>,
+    /// Also write a JUnit XML report to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Markdown report to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub markdown: Option<PathBuf>,
+    /// Also write the HTML report to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub html: Option<PathBuf>,
+    /// Also write the grade sheet to FILE (`-`: stdout).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub csv: Option<PathBuf>,
+    /// Language of the texts people read.
+    #[arg(long, value_enum, default_value = "en", help_heading = "Output")]
+    pub lang: LangArg,
+    /// Show grades out of N points besides the score out of 100.
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::value_parser!(u16).range(1..=1000),
+        help_heading = "Output"
+    )]
+    pub scale: Option<u16>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `diff`: the two reports and the output format.
@@ -206,6 +253,18 @@ pub struct BatchArgs {
         help_heading = "Output"
     )]
     pub scale: Option<u16>,
+    /// Also write one JSON line per target to FILE as soon as it is done (flushed): a crash or
+    /// Ctrl-C loses nothing that finished.
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub jsonl: Option<PathBuf>,
+    /// Skip the targets already in FILE (a --jsonl file of an earlier run; a missing FILE is
+    /// an empty one); their results there go into this run's reports.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
+    /// Check only shard K of N (0 <= K < N): the targets whose key hashes to K, the same
+    /// share on every machine; `mailcheck merge` joins the shards' reports.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::jsonl::Shard>,
 }
 
 /// The options of `run` and `batch` (SPEC "Options of `run` and `batch`").

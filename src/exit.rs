@@ -6,6 +6,9 @@ pub const OK: u8 = 0;
 pub const CHECK_FAILED: u8 = 1;
 /// Usage, scenario or input error: nothing was checked.
 pub const USAGE: u8 = 2;
+/// `batch` stopped by Ctrl-C (SIGINT): the reports hold the targets that were done (128 + 2,
+/// as a shell reports a command killed by SIGINT).
+pub const INTERRUPTED: u8 = 130;
 
 /// Says why a command stops before any check ran, and gives [`USAGE`].
 pub fn fatal(message: impl std::fmt::Display) -> u8 {

@@ -11,6 +11,8 @@ pub mod check;
 pub mod cli;
 pub mod exit;
 pub mod init;
+pub mod jsonl;
+pub mod merge;
 pub mod outcome;
 pub mod pipeline;
 pub mod probe;

@@ -96,9 +96,10 @@ pub struct Job<'a> {
     pub config: &'a RunConfig,
 }
 
-/// Told about each target as soon as its checks are done, in completion order (progress
-/// displays). Called on a runtime thread: it must not block.
-pub type OnTargetDone<'a> = &'a (dyn Fn(&TargetReport) + Send + Sync);
+/// Told about each target as soon as its checks are done, in completion order, with the
+/// target's index in `jobs` (progress displays, streamed reports). Called on a runtime
+/// thread: it must not block for long.
+pub type OnTargetDone<'a> = &'a (dyn Fn(usize, &TargetReport) + Send + Sync);
 
 /// Runs `jobs`, `parallel_targets` at a time (each still bounded by its own configuration's
 /// connection limit); the report lists them in the order given.
@@ -109,15 +110,15 @@ pub async fn run_jobs(
 ) -> Report {
     let started_at = time::OffsetDateTime::now_utc();
     let started = Instant::now();
-    let gate = Semaphore::new(parallel_targets.max(1));
-    let reports = join_all(jobs.iter().map(|job| async {
+    let gate = &Semaphore::new(parallel_targets.max(1));
+    let reports = join_all(jobs.iter().enumerate().map(|(index, job)| async move {
         let _permit = gate.acquire().await.expect("semaphore never closed");
         let target_started = Instant::now();
         let mut report = run_target(&job.input, job.domain.as_deref(), job.config).await;
         report.duration_ms = Some(millis(target_started.elapsed()));
         report.name.clone_from(&job.name);
         if let Some(hook) = on_target_done {
-            hook(&report);
+            hook(index, &report);
         }
         report
     }))
