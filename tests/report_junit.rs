@@ -1,8 +1,10 @@
-//! The JUnit report loads in a real JUnit consumer: `junitparser` (PyPI), the library behind
-//! several CI test-report tools, reads it and must see what we meant to write.
+//! The JUnit report loads in two real JUnit consumers from PyPI and they agree: `junitparser`,
+//! the library behind several CI test-report tools, and `junit2html`, a report viewer (whose
+//! matrix view merges test cases by class and name across suites, so names must be unique
+//! across targets).
 //!
-//! Needs `python3` with `pip install junitparser`; without it this test fails (never skips), so
-//! CI cannot go green without having checked.
+//! Needs `python3` with `pip install junitparser junit2html`; without them this test fails (never
+//! skips), so CI cannot go green without having checked.
 
 mod report_fixture;
 #[path = "common/schema.rs"]
@@ -37,24 +39,142 @@ for suite in xml:
         })
     # junitparser has no accessor for a suite's own <system-out>: read the element.
     out = suite._elem.find("system-out")
-    suites.append({"name": suite.name, "system_out": None if out is None else out.text, "cases": cases})
+    props = suite._elem.find("properties")
+    properties = {} if props is None else {p.get("name"): p.get("value") for p in props}
+    suites.append({
+        "name": suite.name,
+        "hostname": suite.hostname,
+        "tests": suite.tests,
+        "skipped": suite.skipped,
+        "failures": suite.failures,
+        "errors": suite.errors,
+        "properties": properties,
+        "system_out": None if out is None else out.text,
+        "cases": cases,
+    })
 print(json.dumps(suites))
+"#;
+
+/// Loads the XML with junit2html and describes what it saw, in the same shape for the fields
+/// both read; `rows` is the number of rows of its matrix view (one per class and name).
+const READ_WITH_JUNIT2HTML: &str = r#"
+import json, sys
+from junit2htmlreport.parser import Junit
+from junit2htmlreport.matrix import ReportMatrix
+
+report = Junit(sys.argv[1])
+suites = []
+for suite in report.suites:
+    cases = [
+        {"name": case.name, "classname": case.testclass.name, "outcome": case.outcome().value}
+        for case in suite.all()
+    ]
+    suites.append({
+        "name": suite.name,
+        "properties": {p.name: p.value for p in suite.properties},
+        "cases": cases,
+    })
+matrix = ReportMatrix()
+matrix.add_report(sys.argv[1])
+rows = sum(len(names) for names in matrix.cases.values())
+print(json.dumps({"suites": suites, "rows": rows}))
 "#;
 
 fn python_with_junitparser() {
     let probe = Command::new("python3")
-        .args(["-c", "import junitparser"])
+        .args(["-c", "import junitparser, junit2htmlreport"])
         .output();
     match probe {
         Ok(output) if output.status.success() => {}
         Ok(output) => panic!(
-            "junitparser is not installed: run `pip install junitparser` (python3 said: {})",
+            "junitparser or junit2html is not installed: run `pip install junitparser junit2html` (python3 said: {})",
             String::from_utf8_lossy(&output.stderr).trim()
         ),
         Err(error) => panic!(
-            "python3 is needed to validate the JUnit report ({error}); install it, then `pip install junitparser`"
+            "python3 is needed to validate the JUnit report ({error}); install it, then `pip install junitparser junit2html`"
         ),
     }
+}
+
+/// Runs one of the reader scripts above on the XML file and parses what it printed.
+fn read_with(script: &str, path: &std::path::Path) -> Value {
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "the consumer could not read the report:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// junitparser and junit2html see the same suites, the same case names in the same classes with
+/// the same outcomes, and junit2html's matrix has one row per case (no two merged).
+fn consumers_agree(path: &std::path::Path) -> Value {
+    let parsed = read_with(READ_WITH_JUNITPARSER, path);
+    let viewed = read_with(READ_WITH_JUNIT2HTML, path);
+    let (parsed_suites, viewed_suites) = (
+        parsed.as_array().unwrap(),
+        viewed["suites"].as_array().unwrap(),
+    );
+    assert_eq!(parsed_suites.len(), viewed_suites.len());
+    let mut total = 0;
+    for (p, v) in parsed_suites.iter().zip(viewed_suites) {
+        assert_eq!(p["name"], v["name"]);
+        assert_eq!(p["properties"], v["properties"]);
+        let outcome = |case: &Value| match case["results"].as_array().unwrap().first() {
+            None => "passed",
+            Some(r) if r["kind"] == "skipped" => "skipped",
+            Some(_) => "failed",
+        };
+        let mut from_parser: Vec<(String, String, &str)> = p["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["classname"].as_str().unwrap().to_owned(),
+                    c["name"].as_str().unwrap().to_owned(),
+                    outcome(c),
+                )
+            })
+            .collect();
+        let mut from_viewer: Vec<(String, String, &str)> = v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["classname"].as_str().unwrap().to_owned(),
+                    c["name"].as_str().unwrap().to_owned(),
+                    c["outcome"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        // junit2html groups a suite's cases by class: compare as sets.
+        from_parser.sort();
+        from_viewer.sort();
+        assert_eq!(from_parser, from_viewer, "suite {}", p["name"]);
+        // The suite's counts are what its cases say.
+        let count_of = |o: &str| from_parser.iter().filter(|c| c.2 == o).count();
+        assert_eq!(p["tests"].as_u64().unwrap() as usize, from_parser.len());
+        assert_eq!(p["skipped"].as_u64().unwrap() as usize, count_of("skipped"));
+        assert_eq!(
+            (p["failures"].as_u64().unwrap() + p["errors"].as_u64().unwrap()) as usize,
+            count_of("failed")
+        );
+        total += from_parser.len();
+    }
+    assert_eq!(
+        viewed["rows"].as_u64().unwrap() as usize,
+        total,
+        "junit2html merged test cases"
+    );
+    parsed
 }
 
 fn count(cases: &[&Value], kind: &str) -> usize {
@@ -79,24 +199,20 @@ fn junitparser_reads_the_report() {
     let path = dir.path().join("report.xml");
     std::fs::write(&path, &xml).unwrap();
 
-    let output = Command::new("python3")
-        .arg("-c")
-        .arg(READ_WITH_JUNITPARSER)
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "junitparser could not read the report:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let suites: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let suites = consumers_agree(&path);
     let suites = suites.as_array().unwrap();
 
     // One suite per target, named after it, the score in its system-out.
     assert_eq!(suites.len(), 2);
     assert_eq!(suites[0]["name"], "mail.example.com");
     assert_eq!(suites[1]["name"], "mx2.example.net");
+    for (suite, target) in suites.iter().zip(&report.targets) {
+        assert_eq!(suite["hostname"], target.target.as_str());
+        assert_eq!(suite["properties"]["target"], target.target.as_str());
+    }
+    assert_eq!(suites[0]["properties"]["score"], "47.9/100");
+    assert_eq!(suites[0]["properties"]["domain"], "example.com");
+    assert_eq!(suites[0]["skipped"], 1);
     assert!(
         suites[0]["system_out"]
             .as_str()
@@ -125,8 +241,8 @@ fn junitparser_reads_the_report() {
         .count();
     assert_eq!(passed, 7, "5 pass + 2 warn");
 
-    // Every result is found under the name `<id> @ <endpoint>`, in its category's class, with its
-    // duration in seconds.
+    // Every result is found under the name `<id> @ <endpoint>` (`<id> @ <domain>` without an
+    // endpoint), in its category's class, with its duration in seconds.
     for (suite, target) in suites.iter().zip(&report.targets) {
         for (case, result) in suite["cases"]
             .as_array()
@@ -134,7 +250,11 @@ fn junitparser_reads_the_report() {
             .iter()
             .zip(&target.results)
         {
-            let endpoint = result.endpoint.map_or("dns".to_owned(), |e| e.to_string());
+            let domain = target
+                .domain
+                .clone()
+                .unwrap_or_else(|| target.target.clone());
+            let endpoint = result.endpoint.map_or(domain, |e| e.to_string());
             assert_eq!(case["name"], format!("{} @ {endpoint}", result.id).as_str());
             assert_eq!(case["classname"], result.category.as_str());
             let time = case["time"].as_f64().unwrap();
@@ -168,7 +288,7 @@ fn junitparser_reads_the_report() {
             .contains("fix: disable_plaintext_auth = yes")
     );
 
-    let dns = by_name("dns.mx @ dns");
+    let dns = by_name("dns.mx @ example.com");
     assert_eq!(
         dns["system_out"],
         "PASS: example.com has MX 10 mail.example.com, which resolves\n\
@@ -176,7 +296,7 @@ fn junitparser_reads_the_report() {
          mail.example.com. 3600 IN A 203.0.113.10"
     );
 
-    let warn = by_name("dns.dmarc @ dns");
+    let warn = by_name("dns.dmarc @ example.com");
     assert!(
         warn["system_out"]
             .as_str()
@@ -194,7 +314,7 @@ fn junitparser_reads_the_report() {
         "timed out after 10 s waiting for the greeting"
     );
 
-    // A `]]>` in server text survives the CDATA split intact.
+    // A `]]>` in server text survives intact.
     let custom = by_name("custom.reply-has-pipe @ 203.0.113.10:25/smtp");
     assert!(
         custom["system_out"]
@@ -204,14 +324,24 @@ fn junitparser_reads_the_report() {
     );
 }
 
-/// The counts junit-report writes in the XML agree with the results (what CI summaries show).
+/// The counts written in the XML agree with the results (what CI summaries show), each suite
+/// names its target as `hostname`.
 #[test]
 fn suite_attributes_count_the_results() {
     let xml = render_to_string(Format::Junit, &sample_report(), &RenderOptions::default());
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<testsuites>"));
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
     assert!(xml.ends_with("</testsuites>\n"));
-    assert!(xml.contains(r#"name="mail.example.com" package="testsuite/mail.example.com" tests="11" errors="1" failures="3""#));
-    assert!(xml.contains(r#"name="mx2.example.net" package="testsuite/mx2.example.net" tests="3" errors="1" failures="0""#));
+    assert!(xml.contains(
+        r#"<testsuites name="mailcheck" tests="14" skipped="2" failures="3" errors="2""#
+    ));
+    assert!(xml.contains(
+        r#"<testsuite name="mail.example.com" tests="11" skipped="1" errors="1" failures="3""#
+    ));
+    assert!(xml.contains(
+        r#"<testsuite name="mx2.example.net" tests="3" skipped="1" errors="1" failures="0""#
+    ));
+    assert!(xml.contains(r#"hostname="mail.example.com">"#));
+    assert!(xml.contains(r#"<property name="score" value="47.9/100"/>"#));
     assert_eq!(xml.matches("<testsuite ").count(), 2);
     assert_eq!(xml.matches("<testcase ").count(), 14);
     assert_eq!(xml.matches("<failure ").count(), 3);
@@ -264,7 +394,8 @@ fn a_suite_lasts_the_wall_time_of_its_target_not_the_sum_of_its_checks() {
             "--timeout",
             "5",
         ])
-        .args(["--only", "smtp.*", "--only", "tls.*", "--format", "json"])
+        .args(["--only", "smtp.*", "--only", "tls.*", "--only", "dns.*"])
+        .args(["--format", "json"])
         .arg("--junit")
         .arg(&xml)
         .arg("--json")
@@ -279,6 +410,35 @@ fn a_suite_lasts_the_wall_time_of_its_target_not_the_sum_of_its_checks() {
     let report = schema::valid_report(&std::fs::read_to_string(&json).unwrap());
     let times = suite_times(&xml);
     let targets = report["targets"].as_array().unwrap();
+    // Both consumers agree on the real two-target run; DNS results carry their domain, so no
+    // name is shared between the targets.
+    let suites = consumers_agree(&xml);
+    for (suite, target) in suites.as_array().unwrap().iter().zip(targets) {
+        assert_eq!(suite["hostname"], target["target"]);
+        let domain = target["domain"]
+            .as_str()
+            .expect("a lab target has a domain");
+        let names: Vec<&str> = suite["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap())
+            .collect();
+        let without_endpoint: Vec<String> = target["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["endpoint"].is_null())
+            .map(|r| format!("{} @ {domain}", r["id"].as_str().unwrap()))
+            .collect();
+        assert!(!without_endpoint.is_empty(), "no DNS result for {domain}");
+        for name in &without_endpoint {
+            assert!(
+                names.contains(&name.as_str()),
+                "no case {name} in {names:?}"
+            );
+        }
+    }
     assert_eq!(times.len(), targets.len());
     for (time, target) in times.iter().zip(targets) {
         let wall = target["duration_ms"]
