@@ -487,6 +487,7 @@ fn man_pages_render_for_the_command_and_each_subcommand() {
         "init",
         "list",
         "man",
+        "merge",
         "run",
         "validate",
     ];
