@@ -75,10 +75,7 @@ pub fn command(args: BatchArgs) -> u8 {
     let class_options = merged(&cli, &roster.defaults, None);
     let class = match pipeline::prepare(&class_options) {
         Ok(prepared) => prepared,
-        Err(message) => {
-            eprintln!("{message}");
-            return exit::USAGE;
-        }
+        Err(error) => return error.print(),
     };
 
     let mut distinct: Vec<(RunOptions, Prepared)> = Vec::new();
@@ -420,8 +417,8 @@ fn entry(
                 config: distinct.len() - 1,
             }
         }
-        Err(message) => {
-            let message = message.trim_start_matches("error: ");
+        Err(error) => {
+            let message = error.in_row();
             Entry::Bad {
                 name: student.name.clone(),
                 target: student.target.clone(),

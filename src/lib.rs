@@ -4,11 +4,11 @@
 //! [`runner`] (plans endpoints and runs [`check`]s over the [`probe`] transports, bounded in
 //! connections and time), [`outcome`] (the results as data), [`report`] (one file per format).
 
-pub mod app;
 pub mod baseline;
 pub mod batch;
 pub mod check;
 pub mod cli;
+pub mod command;
 pub mod exit;
 pub mod init;
 pub mod jsonl;

@@ -6,5 +6,5 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = mailcheck::cli::Cli::parse();
-    ExitCode::from(mailcheck::app::main(cli))
+    ExitCode::from(mailcheck::command::main(cli))
 }

@@ -14,21 +14,100 @@ use crate::probe::dns::Dns;
 use crate::probe::net::NetOptions;
 use crate::report::{Format, RenderOptions, reporter};
 use crate::runner::RunConfig;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Scenario, ScenarioError};
 
 /// The scenarios a run applies: the profile (or `default`), then each `-s` file.
 pub(crate) fn load_scenarios(
     profile: Option<&str>,
     files: &[PathBuf],
-) -> Result<Vec<Scenario>, String> {
+) -> Result<Vec<Scenario>, ScenarioError> {
     let mut scenarios = Vec::new();
     if profile.is_some() || files.is_empty() {
-        scenarios.push(scenario::builtin(profile.unwrap_or("default")).map_err(|e| e.to_string())?);
+        scenarios.push(scenario::builtin(profile.unwrap_or("default"))?);
     }
     for file in files {
-        scenarios.push(scenario::load_file(file).map_err(|e| e.to_string())?);
+        scenarios.push(scenario::load_file(file)?);
     }
     Ok(scenarios)
+}
+
+/// Why a command stops before anything connects. Each variant keeps what caused it; the text is
+/// made only when it is printed ([`PrepareError::print`]) or put in a roster row's report.
+#[derive(Debug, thiserror::Error)]
+pub enum PrepareError {
+    /// Located diagnostics of a scenario file or of `--only`/`--skip`, rendered by their own
+    /// `Display` (rustc style, one `error:` header per problem).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("no check selected (see `mailcheck list`, --only and --skip)")]
+    NoCheckSelected,
+    #[error("--bind takes one {family} address at most (one per address family)")]
+    BindTwice { family: &'static str },
+    #[error("cannot read {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{} is not a file", path.display())]
+    NotAFile { path: PathBuf },
+    /// `--ca-file` or `--trust-anchor` could be read but not used (the loader's own words).
+    #[error("{0}")]
+    Unusable(String),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    /// What `ci` adds to `default`: a test mailbox is required. Without one the `e2e.*` checks
+    /// skip, and a pipeline whose mail stopped flowing would stay green. `run` refuses it;
+    /// `batch` lets such students skip the e2e checks, as in `default`.
+    #[error(
+        "the `ci` profile needs a test mailbox: --user USER with --password-env VAR or \
+         --password-file FILE (without one the e2e.* checks would skip and a broken mail flow \
+         would pass); leave them out with --skip 'e2e.*', or use -p default"
+    )]
+    CiWithoutMailbox,
+}
+
+/// Why `--user` has no usable password.
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("--password-env {var}: no such environment variable (or not UTF-8)")]
+    NoSuchVariable {
+        var: String,
+        #[source]
+        source: std::env::VarError,
+    },
+    #[error("--password-file {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("--user {user} needs --password-env VAR or --password-file FILE")]
+    NoPasswordSource { user: String },
+    #[error("the password for --user {user} is empty")]
+    EmptyPassword { user: String },
+}
+
+impl PrepareError {
+    /// Prints the error to stderr as a person reads it, and gives the usage exit code.
+    pub(crate) fn print(&self) -> u8 {
+        match self {
+            PrepareError::Scenario(diagnostics) => eprintln!("{diagnostics}"),
+            other => eprintln!("error: {other}"),
+        }
+        exit::USAGE
+    }
+
+    /// The error without its `error:` header, for one row of a class report.
+    pub(crate) fn in_row(&self) -> String {
+        match self {
+            PrepareError::Scenario(diagnostics) => {
+                let text = diagnostics.to_string();
+                text.strip_prefix("error: ").unwrap_or(&text).to_string()
+            }
+            other => other.to_string(),
+        }
+    }
 }
 
 /// A report file to write after the run, created before it so a bad path costs nothing.
@@ -66,7 +145,7 @@ fn is_stdout(path: &Path) -> bool {
 pub(crate) fn stdout_format(
     options: &RunOptions,
     extra: &[(Format, &Option<PathBuf>)],
-) -> Result<Option<Format>, String> {
+) -> Result<Option<Format>, OutputError> {
     let dashes: Vec<Format> = wanted_files(options, extra)
         .into_iter()
         .filter(|(_, path)| is_stdout(path))
@@ -81,16 +160,14 @@ pub(crate) fn stdout_format(
         ([], explicit) => Ok(explicit),
         ([one], None) => Ok(Some(*one)),
         ([one], Some(format)) if format == *one => Ok(Some(*one)),
-        ([one], Some(format)) => Err(format!(
-            "{} - and --format {format} both want stdout: give {} a FILE, or leave --format out",
-            flag(*one),
-            flag(*one)
-        )),
-        ([first, second, ..], _) => Err(format!(
-            "{} - and {} - both want stdout: only one report can go there",
-            flag(*first),
-            flag(*second)
-        )),
+        ([one], Some(format)) => Err(OutputError::StdoutAndFormat {
+            flag: flag(*one),
+            format,
+        }),
+        ([first, second, ..], _) => Err(OutputError::StdoutTwice {
+            first: flag(*first),
+            second: flag(*second),
+        }),
     }
 }
 
@@ -99,7 +176,7 @@ pub(crate) fn stdout_format(
 pub(crate) fn create_outputs(
     options: &RunOptions,
     extra: &[(Format, &Option<PathBuf>)],
-) -> Result<Vec<OutputFile>, String> {
+) -> Result<Vec<OutputFile>, OutputError> {
     wanted_files(options, extra)
         .into_iter()
         .filter(|(_, path)| !is_stdout(path))
@@ -110,45 +187,68 @@ pub(crate) fn create_outputs(
                     path: path.clone(),
                     file,
                 })
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))
+                .map_err(|source| OutputError::Create {
+                    path: path.clone(),
+                    source,
+                })
         })
         .collect()
 }
 
+/// Why the report outputs cannot be set up (before anything connects).
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(
+        "{flag} - and --format {format} both want stdout: give {flag} a FILE, or leave --format out"
+    )]
+    StdoutAndFormat { flag: String, format: Format },
+    #[error("{first} - and {second} - both want stdout: only one report can go there")]
+    StdoutTwice { first: String, second: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Create {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
 /// `--user` with its password from `--password-env` or `--password-file` (never from argv).
-fn credentials(args: &RunOptions) -> Result<Option<crate::check::Credentials>, String> {
+fn credentials(args: &RunOptions) -> Result<Option<crate::check::Credentials>, CredentialError> {
     let Some(user) = &args.user else {
         return Ok(None);
     };
     let password = if let Some(var) = &args.password_env {
-        std::env::var(var).map_err(|_| {
-            format!("--password-env {var}: no such environment variable (or not UTF-8)")
+        std::env::var(var).map_err(|source| CredentialError::NoSuchVariable {
+            var: var.clone(),
+            source,
         })?
     } else if let Some(path) = &args.password_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("--password-file {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path).map_err(|source| CredentialError::Unreadable {
+            path: path.clone(),
+            source,
+        })?;
         text.lines().next().unwrap_or("").to_string()
     } else {
-        return Err(format!(
-            "--user {user} needs --password-env VAR or --password-file FILE"
-        ));
+        return Err(CredentialError::NoPasswordSource { user: user.clone() });
     };
     if password.is_empty() {
-        return Err(format!("the password for --user {user} is empty"));
+        return Err(CredentialError::EmptyPassword { user: user.clone() });
     }
     Ok(Some(crate::check::Credentials::new(user.clone(), password)))
 }
 
-fn check_readable(path: &Path) -> Result<(), String> {
-    std::fs::metadata(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))
-        .and_then(|m| {
-            if m.is_file() {
-                Ok(())
-            } else {
-                Err(format!("{} is not a file", path.display()))
-            }
+fn check_readable(path: &Path) -> Result<(), PrepareError> {
+    let metadata = std::fs::metadata(path).map_err(|source| PrepareError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if metadata.is_file() {
+        Ok(())
+    } else {
+        Err(PrepareError::NotAFile {
+            path: path.to_path_buf(),
         })
+    }
 }
 
 /// Whether stdout gets colours: `--no-color` and `--color never|always` decide; `auto` follows
@@ -178,12 +278,6 @@ pub(crate) fn auto_color(env: impl Fn(&str) -> Option<std::ffi::OsString>, termi
     terminal
 }
 
-/// What `ci` adds to `default`: a test mailbox is required. Without one the `e2e.*` checks
-/// skip, and a pipeline whose mail stopped flowing would stay green.
-pub(crate) const CI_NEEDS_MAILBOX: &str = "error: the `ci` profile needs a test mailbox: --user USER with \
-     --password-env VAR or --password-file FILE (without one the e2e.* checks would skip and a \
-     broken mail flow would pass); leave them out with --skip 'e2e.*', or use -p default";
-
 /// Whether `scenario` is the built-in `ci` profile or extends it (directly or further up).
 fn uses_ci_profile(scenario: &Scenario) -> bool {
     scenario.origin == "built-in profile ci"
@@ -204,7 +298,7 @@ pub(crate) struct Prepared {
     pub secrets: Vec<String>,
     /// DNSSEC trust anchors of `--trust-anchor` (default: the IANA root key).
     pub anchors: Option<crate::probe::dnssec::Anchors>,
-    /// The `ci` profile without a test mailbox: `run` refuses it ([`CI_NEEDS_MAILBOX`]);
+    /// The `ci` profile without a test mailbox: `run` refuses it ([`PrepareError::CiWithoutMailbox`]);
     /// `batch` lets such students skip the e2e checks, as in `default`.
     pub ci_without_mailbox: bool,
 }
@@ -212,35 +306,28 @@ pub(crate) struct Prepared {
 /// Everything `run` and `batch` check about their options before the network: scenarios, the
 /// plan, files, credentials. The error is the full text to print (`error: ...` or a scenario's
 /// located diagnostics).
-pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
+pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, PrepareError> {
     let scenarios = load_scenarios(options.profile.as_deref(), &options.scenarios)?;
-    let mut plan =
-        scenario::plan(&scenarios, &options.only, &options.skip).map_err(|e| e.to_string())?;
+    let mut plan = scenario::plan(&scenarios, &options.only, &options.skip)?;
     if plan.checks.is_empty() {
-        return Err("error: no check selected (see `mailcheck list`, --only and --skip)".into());
+        return Err(PrepareError::NoCheckSelected);
     }
     for (family, v4) in [("IPv4", true), ("IPv6", false)] {
         if options.bind.iter().filter(|ip| ip.is_ipv4() == v4).count() > 1 {
-            return Err(format!(
-                "error: --bind takes one {family} address at most (one per address family)"
-            ));
+            return Err(PrepareError::BindTwice { family });
         }
     }
     if let Some(path) = &options.ca_file {
-        check_readable(path).map_err(|m| format!("error: {m}"))?;
+        check_readable(path)?;
         // Loaded once per run; every tls.cert.* check shares it.
-        let store =
-            crate::check::TrustStore::with_ca_file(path).map_err(|m| format!("error: {m}"))?;
+        let store = crate::check::TrustStore::with_ca_file(path).map_err(PrepareError::Unusable)?;
         plan.settings.tls.trust = std::sync::Arc::new(store);
     }
     let anchors = match &options.trust_anchor {
         Some(path) => {
-            check_readable(path).map_err(|m| format!("error: {m}"))?;
+            check_readable(path)?;
             plan.settings.trust_anchor = Some(path.clone());
-            Some(
-                crate::probe::dnssec::Anchors::from_file(path)
-                    .map_err(|m| format!("error: {m}"))?,
-            )
+            Some(crate::probe::dnssec::Anchors::from_file(path).map_err(PrepareError::Unusable)?)
         }
         None => None,
     };
@@ -257,7 +344,7 @@ pub(crate) fn prepare(options: &RunOptions) -> Result<Prepared, String> {
     if !options.dnsbl.is_empty() {
         plan.settings.dnsbl = options.dnsbl.clone();
     }
-    plan.settings.credentials = credentials(options).map_err(|m| format!("error: {m}"))?;
+    plan.settings.credentials = credentials(options)?;
     let ci_without_mailbox = plan.settings.credentials.is_none()
         && scenarios.iter().any(uses_ci_profile)
         && plan
@@ -319,11 +406,16 @@ pub(crate) fn normalize_domain(domain: &str) -> String {
     domain.trim_end_matches('.').to_ascii_lowercase()
 }
 
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, String> {
+/// The async runtime could not start (threads, file descriptors).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start the async runtime: {0}")]
+pub struct RuntimeError(#[source] std::io::Error);
+
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, RuntimeError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(RuntimeError)
 }
 
 /// Prints the report to stdout in `format`, writes the output files, and gives the exit code.
@@ -378,4 +470,56 @@ pub(crate) fn write_files(
         }
     }
     all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    #[test]
+    fn auto_color_follows_clicolor_force_then_no_color_then_the_terminal() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(key, _)| *key == name)
+                    .map(|(_, value)| std::ffi::OsString::from(value))
+            }
+        };
+        assert!(auto_color(env(&[]), true));
+        assert!(!auto_color(env(&[]), false));
+        assert!(!auto_color(env(&[("NO_COLOR", "1")]), true));
+        assert!(
+            auto_color(env(&[("NO_COLOR", "")]), true),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!auto_color(env(&[("CLICOLOR", "0")]), true));
+        assert!(auto_color(env(&[("CLICOLOR_FORCE", "1")]), false));
+        assert!(auto_color(
+            env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+            false
+        ));
+        assert!(!auto_color(env(&[("CLICOLOR_FORCE", "0")]), false));
+        assert!(!auto_color(env(&[("CLICOLOR_FORCE", "")]), false));
+    }
+
+    #[test]
+    fn the_helo_name_flag_wins_over_the_scenario() {
+        use clap::Parser;
+        let options = |args: &[&str]| {
+            let mut argv = vec!["mailcheck", "run", "x.example"];
+            argv.extend_from_slice(args);
+            match Cli::parse_from(argv).command {
+                Command::Run(run) => run.options,
+                _ => unreachable!(),
+            }
+        };
+        let prepared = prepare(&options(&["--helo-name", "Probe.Example.NET."])).unwrap();
+        assert_eq!(
+            prepared.settings.smtp.helo_name.as_deref(),
+            Some("probe.example.net")
+        );
+        let prepared = prepare(&options(&[])).unwrap();
+        assert_eq!(prepared.settings.smtp.helo_name, None);
+    }
 }
