@@ -257,7 +257,7 @@ fn code(raw: &str) -> String {
 /// the backticks do not pair up, so the text is shown as it is.
 fn code_segments(raw: &str) -> Option<Vec<(bool, &str)>> {
     let segments: Vec<&str> = raw.split('`').collect();
-    if segments.len() < 3 || segments.len() % 2 == 0 {
+    if segments.len() < 3 || segments.len().is_multiple_of(2) {
         return None;
     }
     Some(
