@@ -20,8 +20,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::{
-    EndpointLabels, RenderOptions, Reporter, SUMMARY_ORDER, badness, category_rank, has_failures,
-    printable, same_outcomes, score_label,
+    EndpointLabels, RenderOptions, Reporter, SUMMARY_ORDER, badness, category_rank, code_segments,
+    has_failures, printable, same_outcomes, score_label,
 };
 use crate::outcome::{CheckResult, Report, Status, TargetReport};
 
@@ -251,22 +251,6 @@ fn code(raw: &str) -> String {
         ""
     };
     format!("{ticks}{pad}{}{pad}{ticks}", raw.replace('|', "\\|"))
-}
-
-/// The segments of `raw` between backticks, `true` for those inside a pair (code); `None` when
-/// the backticks do not pair up, so the text is shown as it is.
-fn code_segments(raw: &str) -> Option<Vec<(bool, &str)>> {
-    let segments: Vec<&str> = raw.split('`').collect();
-    if segments.len() < 3 || segments.len().is_multiple_of(2) {
-        return None;
-    }
-    Some(
-        segments
-            .into_iter()
-            .enumerate()
-            .map(|(i, segment)| (i % 2 == 1, segment))
-            .collect(),
-    )
 }
 
 /// Markdown text in which `` `code` `` stays a code span (everything else escaped as [`text`]).

@@ -193,6 +193,22 @@ pub(crate) fn same_outcomes<'a>(results: &[&'a CheckResult]) -> Vec<Vec<&'a Chec
     entries
 }
 
+/// The segments of `raw` between backticks, `true` for those inside a pair (code); `None` when
+/// the backticks do not pair up, so the text is shown as it is.
+pub(crate) fn code_segments(raw: &str) -> Option<Vec<(bool, &str)>> {
+    let segments: Vec<&str> = raw.split('`').collect();
+    if segments.len() < 3 || segments.len().is_multiple_of(2) {
+        return None;
+    }
+    Some(
+        segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, segment)| (i % 2 == 1, segment))
+            .collect(),
+    )
+}
+
 /// Statuses in the order summaries list them.
 pub(crate) const SUMMARY_ORDER: [Status; 5] = [
     Status::Pass,
