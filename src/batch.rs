@@ -320,6 +320,7 @@ pub fn command(args: BatchArgs) -> u8 {
         secrets,
         lang,
         scale,
+        width: crate::report::terminal_width(),
     };
     let failing = report
         .targets

@@ -131,6 +131,7 @@ pub fn command(args: MergeArgs) -> u8 {
         secrets: Vec::new(),
         lang: Lang::from(options.lang),
         scale: args.scale,
+        width: crate::report::terminal_width(),
     };
     let failing = report
         .targets

@@ -64,6 +64,7 @@ pub(super) fn command(args: RunArgs) -> u8 {
         secrets,
         lang: options.lang.into(),
         scale: None,
+        width: crate::report::terminal_width(),
     };
     // Nothing could be checked (no target resolved, or none is a host name): one line each,
     // the usage exit code, nothing on stdout; the report files still say what happened.

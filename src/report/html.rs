@@ -20,7 +20,8 @@ use std::io::{self, Write};
 
 use super::{
     CATEGORY_ORDER, EndpointLabels, Lang, RenderOptions, Reporter, SUMMARY_ORDER, badness,
-    category_rank, check_columns, grade, printable, unreachable_why, worst_status,
+    category_rank, check_columns, code_segments, grade, printable, same_outcomes, unreachable_why,
+    worst_status,
 };
 use crate::outcome::{Category, CheckResult, ClassStats, Report, Status, TargetReport};
 
@@ -65,6 +66,23 @@ fn esc(text: &str) -> String {
         }
     }
     out
+}
+
+/// Escaped text in which `` `smtpd_banner` `` becomes `<code>smtpd_banner</code>`.
+fn with_code(text: &str) -> String {
+    match code_segments(text) {
+        Some(segments) => segments
+            .into_iter()
+            .map(|(is_code, s)| {
+                if is_code {
+                    format!("<code>{}</code>", esc(s))
+                } else {
+                    esc(s)
+                }
+            })
+            .collect(),
+        None => esc(text),
+    }
 }
 
 /// The CSS class of a status (`st-pass`...).
@@ -395,7 +413,13 @@ impl Page<'_> {
             )
         })
         .collect();
-        format!("<p class=\"legend\">{}</p>", items.join(" "))
+        // The matrix's `·`: the check did not run for that student (another profile, or a
+        // port the student's server does not have).
+        let not_run = format!(
+            "<span class=\"chip none\">· {}</span>",
+            self.tr("not checked", "non vérifié")
+        );
+        format!("<p class=\"legend\">{} {not_run}</p>", items.join(" "))
     }
 
     fn cell(&mut self, target: &TargetReport, id: &str) {
@@ -617,18 +641,7 @@ impl Page<'_> {
         let labels = EndpointLabels::of(target);
         // Endpoints that said the same thing are one line, with one transcript: a certificate
         // that fails on six ports is one finding, not six.
-        let mut entries: Vec<Vec<&CheckResult>> = Vec::new();
-        for result in &group.results {
-            let same = |e: &&mut Vec<&CheckResult>| {
-                e[0].status == result.status
-                    && e[0].message == result.message
-                    && e[0].fix == result.fix
-            };
-            match entries.iter_mut().find(same) {
-                Some(entry) => entry.push(result),
-                None => entries.push(vec![result]),
-            }
-        }
+        let entries = same_outcomes(&group.results);
         let fixes: Vec<&str> = entries
             .iter()
             .filter(|e| !matches!(e[0].status, Status::Pass | Status::Skip))
@@ -675,7 +688,7 @@ impl Page<'_> {
             self.html,
             "<p class=\"fix\"><strong>{}</strong> {}</p>",
             self.tr("How to fix:", "Comment corriger :"),
-            esc(fix)
+            with_code(fix)
         );
     }
 
@@ -905,7 +918,7 @@ table.matrix { border-collapse: separate; border-spacing: 2px; font-size: 13px; 
 .matrix tbody th a:hover { text-decoration: underline; }
 .matrix .target { display: block; font-weight: normal; color: var(--muted); font-size: 11.5px; }
 .matrix td.cell { text-align: center; font-weight: 700; border-radius: 4px; min-width: 22px; padding: 3px 2px; cursor: default; }
-.matrix td.none { color: #b0b8c1; }
+.matrix td.none, .chip.none { color: #b0b8c1; }
 .matrix td.grade { text-align: right; font-weight: 700; font-size: 14px; border-radius: 4px; }
 .matrix tfoot th, .matrix tfoot td { color: var(--muted); font-size: 10px; text-align: center; padding: 6px 0 2px; }
 .matrix tfoot th { text-align: left; padding-left: 6px; }
@@ -988,7 +1001,8 @@ ul.compact .why { display: block; color: var(--muted); font-size: 12px; margin-l
   .finding { padding: 6px 10px; margin: 6px 0; }
   .finding-head, .where { break-after: avoid; }
   .fix { padding: 5px 8px; margin: 5px 0; }
-  pre.evidence { font-size: 7pt; line-height: 1.3; padding: 3px 6px; break-inside: avoid; }
+  /* Compact: the evidence stays on screen (and in the file), not on paper. */
+  .evidence-head, pre.evidence { display: none; }
   ul.compact li { padding: 0; }
   details > summary { list-style: none; }
   a { color: inherit; text-decoration: none; }
@@ -1076,6 +1090,14 @@ mod tests {
         assert!(html.contains("−5.0 pts"), "{html}");
         assert!(html.contains("class=\"cell st-warn\" data-v=\"2\""));
         assert!(html.contains("To improve"));
+        // Code in fix texts is code; the matrix's `·` is in the legend; print hides evidence.
+        assert!(
+            html.contains("<code>disable_vrfy_command = yes</code>"),
+            "{html}"
+        );
+        assert!(!html.contains("`disable_vrfy_command"));
+        assert!(html.contains("<span class=\"chip none\">· not checked</span>"));
+        assert!(html.contains(".evidence-head, pre.evidence { display: none; }"));
         assert!(html.ends_with("</html>\n"));
         // Self-contained: nothing is fetched.
         for outside in ["src=\"http", "href=\"http", "<link", "@import", "url("] {

@@ -33,13 +33,14 @@ use lang::Localizing;
 pub use lang::{Lang, check_texts};
 pub use redact::REDACTED;
 use redact::Redacting;
+pub use text::terminal_width;
 pub(crate) use view::*;
 pub use view::{badness, grade, has_failures, worst_status};
 
 use crate::outcome::Report;
 
 /// How to render, as decided by the command line; the same for every format.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RenderOptions {
     /// Emit ANSI colours (text only). The caller decides: `--no-color`, `NO_COLOR`, a tty.
     pub color: bool,
@@ -53,6 +54,23 @@ pub struct RenderOptions {
     pub lang: Lang,
     /// Grades are shown out of this many points (`--scale 20`); `None`: only the score /100.
     pub scale: Option<u16>,
+    /// Columns the text report is laid out for, held to 60–160 ([`terminal_width`] for a
+    /// terminal; 80 by default).
+    pub width: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> RenderOptions {
+        RenderOptions {
+            color: false,
+            verbose: false,
+            quiet: false,
+            secrets: Vec::new(),
+            lang: Lang::default(),
+            scale: None,
+            width: text::DEFAULT_WIDTH,
+        }
+    }
 }
 
 /// One output format.

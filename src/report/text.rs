@@ -1,4 +1,6 @@
-//! The terminal report: a scored checklist per target, grouped by category, on 80 columns.
+//! The terminal report: a scored checklist per target, grouped by category, laid out for the
+//! terminal's width ([`RenderOptions::width`], see [`terminal_width`]), and a recap of what failed
+//! at the end (as cargo-nextest ends with its failures).
 //!
 //! Layout of one target (colours only when [`RenderOptions::color`]):
 //!
@@ -9,34 +11,47 @@
 //! TLS
 //!   WARN  tls.protocol.tls13  25/smtp    only TLS 1.2 was negotiated
 //!         fix: build against OpenSSL >= 1.1.1
+//!   PASS  tls.cert.expiry     25, 587   valid for 80 more days
 //!   FAIL  tls.cert.trusted    465/smtps
 //!         the certificate is signed by an unknown authority: CN=Lab CA, O=Example
 //!         fix: install a certificate from a public CA (smtpd_tls_chain_files)
 //!           * TLS handshake: TLSv1.3, chain of 1 certificate
 //!
 //! mail.example.com: 27 pass, 2 fail, 1 warn, 3 skip, 0 error — score 87.5/100
+//!
+//! failed (1):
+//!   FAIL  tls.cert.trusted  465/smtps  the certificate is signed by an unknown authority: …
 //! ```
+//!
+//! A check that said the same thing on several ports is one line naming the ports
+//! ([`same_outcomes`]).
 //!
 //! Within a category the id and endpoint are aligned columns. The message follows on the same
 //! line when it fits there whole and the category leaves it at least [`MIN_MESSAGE`] columns;
-//! otherwise (a long message, long ids, several hosts) it goes under the id, on 72 columns.
-//! Messages and fixes wrap at word boundaries; evidence lines are cut with `…` unless `verbose`,
-//! which wraps them. Widths count characters, which is right for the ASCII of protocol lines.
+//! otherwise (a long message, long ids, several hosts) it goes under the id. Messages and fixes
+//! wrap at word boundaries (`textwrap`, never inside a hyphenated word); summary lines only
+//! between counts; evidence lines are cut with `…` unless `verbose`, which wraps them by
+//! characters (every byte of a protocol line may matter). Widths are display columns.
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
+use textwrap::WordSplitter;
+
 use super::{
     CATEGORY_ORDER, EndpointLabels, Lang, RenderOptions, Reporter, SUMMARY_ORDER, category_rank,
-    has_failures, printable, score_label,
+    has_failures, printable, same_outcomes, score_label,
 };
 use crate::outcome::{CheckResult, Report, Status, Summary, TargetReport};
 
 pub(super) struct Text;
 
-/// The width everything is laid out for.
-const WIDTH: usize = 80;
+/// The width without a terminal and without `COLUMNS`.
+pub const DEFAULT_WIDTH: usize = 80;
+/// The widths the layout is held to: narrower breaks the columns, wider is hard to read.
+pub const MIN_WIDTH: usize = 60;
+pub const MAX_WIDTH: usize = 160;
 /// Below this many columns left for the message, a category switches to the stacked layout.
 const MIN_MESSAGE: usize = 28;
 /// Where the id starts: `  PASS  `.
@@ -59,6 +74,7 @@ impl Reporter for Text {
                 color: options.color,
             },
             options,
+            width: options.width.clamp(MIN_WIDTH, MAX_WIDTH),
         };
         for (index, target) in report.targets.iter().enumerate() {
             if options.quiet {
@@ -66,7 +82,7 @@ impl Reporter for Text {
             } else {
                 if index > 0 {
                     page.blank();
-                    page.push(page.paint.paint(DIM, &"─".repeat(WIDTH)));
+                    page.push(page.paint.paint(DIM, &"─".repeat(page.width)));
                 }
                 page.target(target);
             }
@@ -77,6 +93,9 @@ impl Reporter for Text {
                 page.blank();
             }
             page.run_line(report);
+        }
+        if !options.quiet {
+            page.recap(report);
         }
         for line in &page.lines {
             writeln!(out, "{line}")?;
@@ -109,6 +128,23 @@ fn status_tag(status: Status, lang: Lang) -> &'static str {
     }
 }
 
+/// The width for the text report: `COLUMNS` when set to a number, else the terminal's width
+/// (of stdout), else [`DEFAULT_WIDTH`]; held to [`MIN_WIDTH`]..=[`MAX_WIDTH`].
+pub fn terminal_width() -> usize {
+    let columns = std::env::var("COLUMNS").ok();
+    let terminal = terminal_size::terminal_size().map(|(width, _)| width.0);
+    width_from(columns.as_deref(), terminal)
+}
+
+fn width_from(columns: Option<&str>, terminal: Option<u16>) -> usize {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0)
+        .or(terminal.map(usize::from).filter(|&t| t > 0))
+        .unwrap_or(DEFAULT_WIDTH)
+        .clamp(MIN_WIDTH, MAX_WIDTH)
+}
+
 /// Applies styles only when colour is on, so plain output carries no escape code at all.
 #[derive(Clone, Copy)]
 struct Paint {
@@ -130,6 +166,8 @@ struct Page<'a> {
     lines: Vec<String>,
     paint: Paint,
     options: &'a RenderOptions,
+    /// Columns to lay out for, already held to the allowed range.
+    width: usize,
 }
 
 impl Page<'_> {
@@ -217,7 +255,10 @@ impl Page<'_> {
             None => printable(&target.target).into_owned(),
         };
         let score = format!("score {}", score_label(target.score));
-        let gap = WIDTH.saturating_sub(width(&name) + width(&score)).max(2);
+        let gap = self
+            .width
+            .saturating_sub(width(&name) + width(&score))
+            .max(2);
         self.push(format!(
             "{}{}{}",
             self.paint.paint(BOLD, &name),
@@ -243,12 +284,10 @@ impl Page<'_> {
                 .collect::<Vec<_>>()
                 .join(", ")
         });
-        for (i, line) in wrap(&facts.join(" · "), WIDTH - 2, WIDTH - 4)
-            .into_iter()
-            .enumerate()
-        {
-            let indent = if i == 0 { "  " } else { "    " };
-            self.push(format!("{indent}{}", self.paint.paint(DIM, &line)));
+        for line in wrap(&facts.join(" · "), self.width, "  ", "    ") {
+            let body = line.trim_start();
+            let indent = &line[..line.len() - body.len()];
+            self.push(format!("{indent}{}", self.paint.paint(DIM, body)));
         }
     }
 
@@ -257,18 +296,14 @@ impl Page<'_> {
     fn summary_line(&mut self, target: &TargetReport) {
         let lang = self.options.lang;
         let plain = format!(
-            "{}: {} — score {}",
+            "{}: {} — score{NBSP}{}",
             printable(target.display_name()),
-            lang.counts(&target.summary),
+            unbreakable_counts(lang, &target.summary),
             score_label(target.score)
         );
         if !self.paint.color {
-            self.lines.extend(
-                wrap(&plain, WIDTH, WIDTH - 2)
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, line)| if i == 0 { line } else { format!("  {line}") }),
-            );
+            self.lines
+                .extend(wrap(&plain, self.width, "", "  ").into_iter().map(unbreak));
             return;
         }
         // Coloured, the line is assembled from painted pieces; wrapping is left to the terminal
@@ -298,26 +333,84 @@ impl Page<'_> {
         let all = Summary::of(report.targets.iter().flat_map(|t| &t.results));
         let failing = report.targets.iter().filter(|t| has_failures(t)).count();
         let lang = self.options.lang;
+        // Breaks only between the parts, never inside `84 pass` or `2.4 s`.
         let line = format!(
-            "{} {}, {} {} — {} {} {:.1} s",
-            report.targets.len(),
-            lang.tr("targets", "cibles"),
-            failing,
-            lang.tr("with failures", "avec des échecs"),
-            lang.counts(&all),
-            lang.tr("in", "en"),
-            report.duration_ms as f64 / 1000.0
+            "{}, {} — {} {}",
+            lang.tr("{n} targets", "{n} cibles")
+                .replace("{n}", &report.targets.len().to_string())
+                .replace(' ', NBSP),
+            lang.tr("{n} with failures", "{n} avec des échecs")
+                .replace("{n}", &failing.to_string())
+                .replace(' ', NBSP),
+            unbreakable_counts(lang, &all),
+            format!(
+                "{} {:.1} s",
+                lang.tr("in", "en"),
+                report.duration_ms as f64 / 1000.0
+            )
+            .replace(' ', NBSP),
         );
-        for (i, line) in wrap(&line, WIDTH, WIDTH - 2).into_iter().enumerate() {
-            let line = if i == 0 { line } else { format!("  {line}") };
-            self.push(self.paint.paint(BOLD, &line));
+        for line in wrap(&line, self.width, "", "  ") {
+            self.push(self.paint.paint(BOLD, &unbreak(line)));
         }
     }
 
+    /// What failed, one line each, after everything else: the list to work from.
+    fn recap(&mut self, report: &Report) {
+        let several = report.targets.len() > 1;
+        let mut lines = Vec::new();
+        for target in &report.targets {
+            let labels = EndpointLabels::of(target);
+            let failing: Vec<&CheckResult> = target
+                .results
+                .iter()
+                .filter(|r| r.status.is_failing())
+                .collect();
+            let mut entries = same_outcomes(&failing);
+            entries.sort_by_key(|e| category_rank(e[0].category));
+            for entry in entries {
+                let first = entry[0];
+                let tag = self.paint.paint(
+                    status_style(first.status),
+                    status_tag(first.status, self.options.lang),
+                );
+                let mut plain = String::new();
+                if several {
+                    plain.push_str(&printable(target.display_name()));
+                    plain.push_str("  ");
+                }
+                plain.push_str(&format!(
+                    "{}  {}  {}",
+                    printable(&first.id),
+                    endpoints_label(&entry, &labels),
+                    printable(&first.message)
+                ));
+                let room = self.width - ID_COLUMN;
+                lines.push(format!("  {tag}  {}", truncate(plain.trim_end(), room)));
+            }
+        }
+        if lines.is_empty() {
+            return;
+        }
+        self.blank();
+        let heading = format!(
+            "{} ({}):",
+            self.options.lang.tr("failed", "en échec"),
+            lines.len()
+        );
+        self.push(self.paint.paint(BOLD, &heading));
+        self.lines.extend(lines);
+    }
+
     fn results(&mut self, results: &[&CheckResult], labels: &EndpointLabels) {
-        let columns = Columns::of(results, labels);
-        for result in results {
-            self.result(result, &labels.label(result), &columns);
+        let entries = same_outcomes(results);
+        let shown: Vec<(&CheckResult, String)> = entries
+            .iter()
+            .map(|entry| (entry[0], endpoints_label(entry, labels)))
+            .collect();
+        let columns = Columns::of(&shown, self.width);
+        for (result, endpoint) in &shown {
+            self.result(result, endpoint, &columns);
         }
     }
 
@@ -338,7 +431,7 @@ impl Page<'_> {
         if let Some(message_column) = columns.message {
             let endpoint_padding = " ".repeat(columns.endpoint - width(&endpoint));
             let line = format!("{lead}{id_padding}  {}", self.paint.paint(DIM, &endpoint));
-            if width(&message) <= WIDTH - message_column {
+            if width(&message) <= self.width - message_column {
                 message_below = false;
                 self.push(
                     format!("{line}{endpoint_padding}  {message}")
@@ -348,12 +441,12 @@ impl Page<'_> {
             } else {
                 self.push(line);
             }
-        } else if ID_COLUMN + columns.id + 2 + width(&endpoint) <= WIDTH {
+        } else if ID_COLUMN + columns.id + 2 + width(&endpoint) <= self.width {
             self.push(format!(
                 "{lead}{id_padding}  {}",
                 self.paint.paint(DIM, &endpoint)
             ));
-        } else if ID_COLUMN + width(&id) + 2 + width(&endpoint) <= WIDTH {
+        } else if ID_COLUMN + width(&id) + 2 + width(&endpoint) <= self.width {
             self.push(format!("{lead}  {}", self.paint.paint(DIM, &endpoint)));
         } else {
             // Even unaligned the endpoint does not fit beside the id: it gets its own line.
@@ -365,23 +458,27 @@ impl Page<'_> {
             ));
         }
         if message_below {
-            for line in wrap(&message, WIDTH - ID_COLUMN, WIDTH - ID_COLUMN) {
-                self.push(format!("{}{line}", " ".repeat(ID_COLUMN)));
-            }
+            let indent = " ".repeat(ID_COLUMN);
+            self.lines
+                .extend(wrap(&message, self.width, &indent, &indent));
         }
 
         let problem = matches!(result.status, Status::Fail | Status::Warn | Status::Error);
         if let Some(fix) = result.fix.as_deref().filter(|_| problem) {
             let fix = printable(fix);
             let label = self.options.lang.tr("fix: ", "correctif : ");
-            let room = WIDTH - ID_COLUMN - width(label);
-            for (i, line) in wrap(&fix, room, room).into_iter().enumerate() {
-                let label = if i == 0 {
-                    self.paint.paint(BOLD, label)
+            let indent = " ".repeat(ID_COLUMN + width(label));
+            for (i, line) in wrap(&fix, self.width, &indent, &indent)
+                .into_iter()
+                .enumerate()
+            {
+                if i == 0 {
+                    let body = &line[indent.len()..];
+                    let label = self.paint.paint(BOLD, label);
+                    self.push(format!("{}{label}{body}", " ".repeat(ID_COLUMN)));
                 } else {
-                    " ".repeat(width(label))
-                };
-                self.push(format!("{}{label}{line}", " ".repeat(ID_COLUMN)));
+                    self.push(line);
+                }
             }
         }
         self.evidence(result);
@@ -389,19 +486,10 @@ impl Page<'_> {
 
     fn evidence(&mut self, result: &CheckResult) {
         let indent = " ".repeat(EVIDENCE_INDENT);
-        let room = WIDTH - EVIDENCE_INDENT;
+        let room = self.width - EVIDENCE_INDENT;
         if self.options.verbose {
             for line in &result.evidence {
-                // Protocol lines are wrapped by characters, not words: every byte may matter.
-                for piece in chop(&printable(line), room, room - 2)
-                    .into_iter()
-                    .enumerate()
-                {
-                    let piece = if piece.0 == 0 {
-                        piece.1
-                    } else {
-                        format!("  {}", piece.1)
-                    };
+                for piece in chop(&printable(line), room, "  ") {
                     self.push(format!("{indent}{}", self.paint.paint(DIM, &piece)));
                 }
             }
@@ -433,19 +521,19 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(results: &[&CheckResult], labels: &EndpointLabels) -> Columns {
-        let id = results
+    fn of(shown: &[(&CheckResult, String)], page_width: usize) -> Columns {
+        let id = shown
             .iter()
-            .map(|r| width(&printable(&r.id)))
+            .map(|(r, _)| width(&printable(&r.id)))
             .max()
             .unwrap_or(0);
-        let endpoint = results
+        let endpoint = shown
             .iter()
-            .map(|r| width(&printable(&labels.label(r))))
+            .map(|(_, endpoint)| width(&printable(endpoint)))
             .max()
             .unwrap_or(0);
         let message_column = ID_COLUMN + id + 2 + endpoint + 2;
-        let message = (message_column + MIN_MESSAGE <= WIDTH).then_some(message_column);
+        let message = (message_column + MIN_MESSAGE <= page_width).then_some(message_column);
         Columns {
             id,
             endpoint,
@@ -454,59 +542,82 @@ impl Columns {
     }
 }
 
+/// Display columns of `text`.
 pub(super) fn width(text: &str) -> usize {
-    text.chars().count()
+    textwrap::core::display_width(text)
 }
 
-/// Word-wraps `text`: the first line at most `first` columns, the others at most `rest`. A word
-/// longer than a line is cut, never lost.
-fn wrap(text: &str, first: usize, rest: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let limit = if lines.is_empty() { first } else { rest };
-        let needed = if line.is_empty() {
-            width(word)
-        } else {
-            width(&line) + 1 + width(word)
-        };
-        if needed <= limit {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        let limit = if lines.is_empty() { first } else { rest };
-        if width(word) <= limit {
-            line.push_str(word);
-        } else {
-            let mut pieces = chop(word, limit, rest);
-            line = pieces.pop().unwrap_or_default();
-            lines.extend(pieces);
-        }
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
+/// A space that wrapping never breaks at: it holds `84 pass` together.
+const NBSP: &str = "\u{a0}";
+
+/// `27 pass, 2 fail, …` with each count held to its word.
+fn unbreakable_counts(lang: Lang, summary: &Summary) -> String {
+    SUMMARY_ORDER
+        .into_iter()
+        .map(|status| lang.count(summary.count(status), status).replace(' ', NBSP))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// Cuts `text` into pieces of `first`, then `rest`, characters.
-fn chop(text: &str, first: usize, rest: usize) -> Vec<String> {
+/// The line as printed: the unbreakable spaces become ordinary ones.
+fn unbreak(line: String) -> String {
+    line.replace(NBSP, " ")
+}
+
+/// How the endpoints of one entry of [`same_outcomes`] are shown: the endpoint's label for one,
+/// `25, 587, 465` for several on the same host (the header names it), full labels otherwise.
+fn endpoints_label(entry: &[&CheckResult], labels: &EndpointLabels) -> String {
+    if entry.len() == 1 {
+        return labels.label(entry[0]);
+    }
+    let shown: Vec<String> = entry.iter().map(|r| labels.label(r)).collect();
+    let ports: Option<Vec<String>> = shown
+        .iter()
+        .map(|label| label.split_once('/').map(|(port, _)| port.to_owned()))
+        .collect();
+    match ports {
+        Some(ports) if ports.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) => {
+            ports.join(", ")
+        }
+        _ => shown.join(", "),
+    }
+}
+
+/// Word-wraps `text` to `page_width` columns, indents included: the first line after
+/// `first_indent`, the others after `indent`. Breaks at spaces only (a hyphenated id or a
+/// protocol word stays whole); a word longer than a line is cut, never lost.
+fn wrap(text: &str, page_width: usize, first_indent: &str, indent: &str) -> Vec<String> {
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    let options = textwrap::Options::new(page_width)
+        .initial_indent(first_indent)
+        .subsequent_indent(indent)
+        .word_splitter(WordSplitter::NoHyphenation);
+    textwrap::wrap(text, options)
+        .into_iter()
+        .map(|line| line.into_owned())
+        .collect()
+}
+
+/// Cuts a protocol line into pieces of at most `room` columns, the continuations after `indent`:
+/// by columns, not words (textwrap would drop the spaces it breaks at, and every byte of a
+/// protocol line may matter).
+fn chop(text: &str, room: usize, indent: &str) -> Vec<String> {
     let mut pieces = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut limit = first.max(1);
-    while chars.peek().is_some() {
-        pieces.push(chars.by_ref().take(limit).collect());
-        limit = rest.max(1);
+    let mut piece = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let columns = width(c.encode_utf8(&mut [0; 4]));
+        if used + columns > room && used > width(indent) {
+            pieces.push(std::mem::take(&mut piece));
+            piece.push_str(indent);
+            used = width(indent);
+        }
+        piece.push(c);
+        used += columns;
     }
-    if pieces.is_empty() {
-        pieces.push(String::new());
-    }
+    pieces.push(piece);
     pieces
 }
 
@@ -560,31 +671,141 @@ mod tests {
 
     #[test]
     fn wrap_respects_widths_and_keeps_long_words() {
-        assert_eq!(wrap("aa bb cc dd", 5, 5), ["aa bb", "cc dd"]);
-        assert_eq!(wrap("aa bb cc", 2, 5), ["aa", "bb cc"]);
-        assert_eq!(wrap("abcdefghij", 4, 3), ["abcd", "efg", "hij"]);
-        assert!(wrap("   ", 10, 10).is_empty());
+        assert_eq!(wrap("aa bb cc dd", 5, "", ""), ["aa bb", "cc dd"]);
+        assert_eq!(
+            wrap("aa bb cc", 6, "    ", "  "),
+            ["    aa", "  bb", "  cc"]
+        );
+        assert_eq!(wrap("abcdefghij", 4, "", ""), ["abcd", "efgh", "ij"]);
+        // A hyphenated id is not split at its hyphens.
+        assert_eq!(
+            wrap("x smtp.unknown-domain", 14, "", "")[1],
+            "smtp.unknown-d"
+        );
+        assert!(wrap("   ", 10, "", "").is_empty());
+        assert_eq!(chop("S: 250 abc def", 8, "  "), ["S: 250 a", "  bc def"]);
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(truncate("abcd", 4), "abcd");
     }
 
     #[test]
-    fn no_line_is_wider_than_80_columns_and_nothing_is_coloured() {
+    fn the_width_comes_from_columns_then_the_terminal() {
+        assert_eq!(width_from(Some("120"), Some(200)), 120);
+        assert_eq!(width_from(Some("junk"), Some(100)), 100);
+        assert_eq!(width_from(None, Some(30)), MIN_WIDTH);
+        assert_eq!(width_from(Some("500"), None), MAX_WIDTH);
+        assert_eq!(width_from(None, None), DEFAULT_WIDTH);
+    }
+
+    fn at_width(width: usize) -> RenderOptions {
+        RenderOptions {
+            width,
+            ..RenderOptions::default()
+        }
+    }
+
+    #[test]
+    fn no_line_is_wider_than_the_width_and_nothing_is_coloured() {
         let long = "the server answered with a very long explanation that goes on and on about \
                     what it thinks of the request, well past any terminal width, twice over";
+        for page_width in [60, 80, 140] {
+            let text = render(
+                vec![
+                    result("smtp.sender.unknown-domain-rejected", Status::Fail, long),
+                    result("smtp.vrfy.disabled", Status::Pass, "VRFY refused"),
+                ],
+                &RenderOptions {
+                    verbose: page_width == 140,
+                    ..at_width(page_width)
+                },
+            );
+            for line in text.lines() {
+                assert!(width(line) <= page_width, "over {page_width}: {line:?}");
+            }
+            assert!(!text.contains('\u{1b}'));
+            assert!(text.contains("FAIL  smtp.sender.unknown-domain-rejected"));
+            if page_width == 80 {
+                assert!(text.contains("(3 more lines, -v to see all)"), "{text}");
+            }
+        }
+        // At 140 columns the long message fits beside the id; at 60 it cannot.
+        let wide = render(
+            vec![result("smtp.vrfy.disabled", Status::Fail, &long[..100])],
+            &at_width(140),
+        );
+        assert!(wide.contains("25/smtp  the server answered"), "{wide}");
+        let narrow = render(
+            vec![result("smtp.vrfy.disabled", Status::Fail, &long[..100])],
+            &at_width(60),
+        );
+        assert!(
+            narrow.contains("  FAIL  smtp.vrfy.disabled  25/smtp\n"),
+            "{narrow}"
+        );
+    }
+
+    #[test]
+    fn identical_results_on_several_ports_are_one_line_and_failures_are_recapped() {
+        let on = |port: u16, status: Status, message: &str| CheckResult {
+            endpoint: Some(format!("203.0.113.10:{port}/smtp").parse().unwrap()),
+            ..result("smtp.banner.fqdn", status, message)
+        };
         let text = render(
             vec![
-                result("smtp.sender.unknown-domain-rejected", Status::Fail, long),
-                result("smtp.vrfy.disabled", Status::Pass, "VRFY refused"),
+                on(25, Status::Pass, "mail.example.com"),
+                on(587, Status::Pass, "mail.example.com"),
+                on(465, Status::Pass, "mail.example.com"),
+                on(2525, Status::Fail, "localhost is not a name"),
             ],
             &RenderOptions::default(),
         );
-        for line in text.lines() {
-            assert!(line.chars().count() <= WIDTH, "too wide: {line:?}");
+        assert!(
+            text.contains("PASS  smtp.banner.fqdn  25, 587, 465  mail.example.com"),
+            "{text}"
+        );
+        assert_eq!(text.matches("PASS  smtp.banner.fqdn").count(), 1, "{text}");
+        let recap = text.split("failed (1):\n").nth(1).expect("a recap");
+        assert_eq!(
+            recap,
+            "  FAIL  smtp.banner.fqdn  2525/smtp  localhost is not a name\n"
+        );
+    }
+
+    #[test]
+    fn the_run_line_breaks_only_between_counts() {
+        let target = |name: &str| {
+            TargetReport::new(
+                name.into(),
+                None,
+                vec![],
+                vec![result("smtp.vrfy.disabled", Status::Fail, "x")],
+            )
+        };
+        let report = Report {
+            schema: crate::outcome::REPORT_SCHEMA.into(),
+            tool: Tool::this(),
+            started_at: time::macros::datetime!(2026-11-22 10:00:00 UTC),
+            duration_ms: 123_456_789,
+            targets: (0..1234).map(|i| target(&format!("t{i}"))).collect(),
+        };
+        let mut out = Vec::new();
+        Text.render(&report, &at_width(60), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let start = text.find("1234 targets").expect("run line");
+        let run: Vec<&str> = text[start..]
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .collect();
+        assert!(run.len() > 1, "{run:?}");
+        for line in &run {
+            assert!(width(line) <= 60, "{line:?}");
+            assert!(
+                !line.trim_end().ends_with(|c: char| c.is_ascii_digit()),
+                "{run:?}"
+            );
         }
-        assert!(!text.contains('\u{1b}'));
-        assert!(text.contains("FAIL  smtp.sender.unknown-domain-rejected"));
-        assert!(text.contains("(3 more lines, -v to see all)"), "{text}");
+        assert!(text.contains("failed (1234):"));
+        assert!(text.contains("  FAIL  t7  smtp.vrfy.disabled  25/smtp  x\n"));
     }
 
     #[test]

@@ -172,6 +172,43 @@ pub(crate) fn unreachable_why(target: &TargetReport) -> Option<String> {
         .map(|r| printable(&r.message).into_owned())
 }
 
+/// Results that said the same thing (same check id, status, message and fix) on several
+/// endpoints, as one entry each, in order of first appearance: a banner that passes on three
+/// ports is one line, a certificate that fails on six ports one finding.
+pub(crate) fn same_outcomes<'a>(results: &[&'a CheckResult]) -> Vec<Vec<&'a CheckResult>> {
+    let mut entries: Vec<Vec<&CheckResult>> = Vec::new();
+    for &result in results {
+        let same = |entry: &&mut Vec<&CheckResult>| {
+            let first = entry[0];
+            first.id == result.id
+                && first.status == result.status
+                && first.message == result.message
+                && first.fix == result.fix
+        };
+        match entries.iter_mut().find(same) {
+            Some(entry) => entry.push(result),
+            None => entries.push(vec![result]),
+        }
+    }
+    entries
+}
+
+/// The segments of `raw` between backticks, `true` for those inside a pair (code); `None` when
+/// the backticks do not pair up, so the text is shown as it is.
+pub(crate) fn code_segments(raw: &str) -> Option<Vec<(bool, &str)>> {
+    let segments: Vec<&str> = raw.split('`').collect();
+    if segments.len() < 3 || segments.len().is_multiple_of(2) {
+        return None;
+    }
+    Some(
+        segments
+            .into_iter()
+            .enumerate()
+            .map(|(i, segment)| (i % 2 == 1, segment))
+            .collect(),
+    )
+}
+
 /// Statuses in the order summaries list them.
 pub(crate) const SUMMARY_ORDER: [Status; 5] = [
     Status::Pass,
@@ -270,6 +307,26 @@ mod tests {
             worst_status(&only_skip, "smtp.vrfy.disabled"),
             Some(Status::Skip)
         );
+    }
+
+    #[test]
+    fn identical_outcomes_on_several_ports_are_one_entry() {
+        let a = result(Some("203.0.113.10:25/smtp"));
+        let b = result(Some("203.0.113.10:587/smtp+starttls"));
+        let mut c = result(Some("203.0.113.10:465/smtps"));
+        c.message = "other".into();
+        let mut d = result(Some("203.0.113.10:2525/smtp"));
+        d.id = "smtp.expn.disabled".into();
+        let entries = same_outcomes(&[&a, &c, &b, &d]);
+        let ports: Vec<Vec<u16>> = entries
+            .iter()
+            .map(|e| {
+                e.iter()
+                    .map(|r| r.endpoint.unwrap().address.port())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(ports, [vec![25, 587], vec![465], vec![2525]]);
     }
 
     #[test]
