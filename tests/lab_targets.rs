@@ -70,10 +70,18 @@ fn among_several_targets_the_others_are_checked() {
         &["--only", "smtp.banner.*"],
     );
     let text = stdout(&output);
-    let errors: Vec<&str> = text.lines().filter(|l| l.contains("ERR ")).collect();
+    let (body, recap) = text.split_once("\nfailed (1):\n").expect("a failure recap");
+    let errors: Vec<&str> = body.lines().filter(|l| l.contains("ERR ")).collect();
     assert_eq!(
         errors,
         ["  ERR   not checked: nosuch.example.test does not exist in DNS (NXDOMAIN)"],
+        "{text}"
+    );
+    // The recap names it once too, not once per check.
+    let recapped: Vec<&str> = recap.lines().filter(|l| l.contains("ERR ")).collect();
+    assert_eq!(recapped.len(), 1, "{text}");
+    assert!(
+        recapped[0].contains("nosuch.example.test  not checked:"),
         "{text}"
     );
 }

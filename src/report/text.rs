@@ -360,6 +360,22 @@ impl Page<'_> {
         let several = report.targets.len() > 1;
         let mut lines = Vec::new();
         for target in &report.targets {
+            // A target that could not be checked at all is one line, as in its section.
+            if let Some(problem) = &target.error {
+                let tag = self.paint.paint(
+                    status_style(Status::Error),
+                    status_tag(Status::Error, self.options.lang),
+                );
+                let plain = format!(
+                    "{}  {}: {}",
+                    printable(target.display_name()),
+                    self.options.lang.tr("not checked", "non vérifié"),
+                    printable(problem)
+                );
+                let room = self.width - ID_COLUMN;
+                lines.push(format!("  {tag}  {}", truncate(&plain, room)));
+                continue;
+            }
             let labels = EndpointLabels::of(target);
             let failing: Vec<&CheckResult> = target
                 .results
